@@ -1,0 +1,26 @@
+"""Resource options that follow the stack's environment, as pure functions (unit-tested directly).
+
+Prod stacks protect stateful resources (identity stores, clients, APIs, secrets, keys) and keep long
+deletion windows; dev and staging stay easy to tear down and recreate.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import pulumi
+
+from components.settings import Environment
+
+#: Secrets Manager recovery window (days). 0 = delete at once, so a dev stack can be destroyed and
+#: recreated under the same secret name; AWS allows 0 or 7-30.
+SECRET_RECOVERY_DAYS: Final = {Environment.DEV: 0, Environment.STAGING: 7, Environment.PROD: 30}
+#: KMS key deletion window (days); AWS allows 7-30.
+KMS_DELETION_DAYS: Final = {Environment.DEV: 7, Environment.STAGING: 7, Environment.PROD: 30}
+
+
+def child(parent: pulumi.Resource, *, stateful: bool = False, protect: bool = False,
+          **kwargs: object) -> pulumi.ResourceOptions:
+    """Options for a component's child. ``protect`` applies only to stateful children, so protecting a
+    prod stack never freezes a stateless Lambda or stage."""
+    return pulumi.ResourceOptions(parent=parent, protect=bool(stateful and protect), **kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,100 @@
+"""The ``plaid-ready`` command.
+
+    plaid-ready plan --stack NAME [--json] [--dir PATH]    offline plan + Plaid readiness verdict
+    plaid-ready serve-customers --port N [--host H]        run the /customers/current Lambda locally
+
+Exit codes: 0 ready / ok, 1 a mandatory readiness rule fails, 2 usage or settings error,
+3 the program itself failed (a bug: please report it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_NOT_READY, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse exits 2 with usage: keep that, no traceback
+        self.print_usage(sys.stderr)
+        print(f"plaid-ready: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="plaid-ready", description="Plaid Core Exchange readiness for your identity stack.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    plan = sub.add_parser("plan", help="offline plan of a stack with a Plaid-readiness verdict")
+    plan.add_argument("--stack", required=True, help="stack name: stacks/Pulumi.<NAME>.yaml")
+    plan.add_argument("--json", action="store_true", help="machine-readable output")
+    plan.add_argument("--dir", type=Path, default=None, help="project directory (default: this checkout)")
+    plan.add_argument("--traceback", action="store_true", help="show a traceback if the program fails")
+    serve = sub.add_parser("serve-customers", help="serve the /customers/current handler on 127.0.0.1",
+                           add_help=False)
+    serve.add_argument("rest", nargs=argparse.REMAINDER)
+    return p
+
+
+def _project_dir(arg: Path | None) -> Path:
+    if arg is not None:
+        return arg.resolve()
+    here = Path.cwd()
+    if (here / "Pulumi.yaml").is_file():
+        return here
+    return Path(__file__).resolve().parent.parent
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from components.settings import SettingsError
+    from readiness.plan import UsageError, build_report
+
+    program_dir = _project_dir(args.dir)
+    try:
+        report = build_report(program_dir, args.stack)
+    except UsageError as exc:
+        print(f"plaid-ready plan: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except SettingsError as exc:
+        print(f"plaid-ready plan: stack '{args.stack}' has invalid settings ({len(exc.problems)} problems):",
+              file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:  # noqa: BLE001 - a failing program must not dump a traceback by default
+        import pulumi
+
+        if isinstance(exc, pulumi.RunError):
+            print(f"plaid-ready plan: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        if args.traceback:
+            raise
+        print(f"plaid-ready plan: the program failed: {type(exc).__name__}: {exc}\n"
+              "  (re-run with --traceback for details; this is a bug, please report it)", file=sys.stderr)
+        return EXIT_INTERNAL
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2, sort_keys=True))
+    else:
+        print(report.to_text())
+    return EXIT_NOT_READY if report.failed else EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Pulumi's mock engine logs through the root logger; keep its chatter off the plan output.
+    os.environ.setdefault("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "true")
+    args = _parser().parse_args(argv)
+    if args.command == "plan":
+        return _plan(args)
+    if args.command == "serve-customers":
+        from lambdas.local_server import run
+
+        return run(args.rest)
+    return EXIT_USAGE  # unreachable: argparse requires a command
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,279 @@
+"""Run Pulumi code without the CLI: recording mocks, a secret-aware monitor, the offline program runner.
+
+Used by the offline plan (``plaid-ready plan``) and by the component tests. Two modes:
+
+- ``preview=True`` (the plan): mocks echo inputs and compute nothing, so values that only the cloud
+  knows (ids, ARNs, generated client ids) are unknown and render as ``(known after apply)``.
+- ``preview=False`` (unit tests): mocks also return every provider-computed output the code reads
+  (ids, ARNs, client ids, RandomBytes hex), deterministically, so tests can assert on wiring.
+
+The monitor records every registration (type, name, parent, protect, inputs) and, unlike Pulumi's
+stock ``MockMonitor``, honours ``additional_secret_outputs`` as the real engine does.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import runpy
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from google.protobuf import struct_pb2
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
+
+MOCK_ACCOUNT = "123456789012"
+MOCK_REGION = "us-east-1"
+
+
+class _Secret:
+    """Marker for a secret value in recorded inputs (keeps the value for tests, never prints it)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "[secret]"
+
+
+SecretValue = _Secret
+
+
+@dataclass
+class DeclaredResource:
+    """One resource the program declares, as the engine sees it (inputs use camelCase keys)."""
+
+    urn: str
+    type: str
+    name: str
+    parent_urn: str
+    custom: bool
+    protect: bool
+    inputs: dict[str, Any]
+    secret_outputs: list[str] = field(default_factory=list)
+    dependencies: list[str] = field(default_factory=list)
+
+    @property
+    def parent_name(self) -> str | None:
+        return self.parent_urn.rsplit("::", 1)[-1] if self.parent_urn else None
+
+    def input(self, *path: str | int, default: Any = None) -> Any:
+        """Read a (nested) input, unwrapping secrets: ``r.input("refreshToken", "rotationType")``."""
+        value: Any = self.inputs
+        for part in path:
+            value = unwrap(value)
+            try:
+                value = value[part]
+            except (KeyError, IndexError, TypeError):
+                return default
+        return unwrap(value)
+
+
+def unwrap(value: Any) -> Any:
+    return value.value if isinstance(value, _Secret) else value
+
+
+def is_unknown(value: Any) -> bool:
+    return isinstance(value, pulumi.output.Unknown) or value is rpc.UNKNOWN
+
+
+def _to_plain(value: Any) -> Any:
+    """Turn deserialized RPC values into plain Python: secrets -> _Secret, floats that are ints -> int."""
+    if rpc.is_rpc_secret(value):
+        return _Secret(_to_plain(rpc.unwrap_rpc_secret(value)))
+    if isinstance(value, dict):
+        return {k: _to_plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_to_plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _hexbytes(seed: str, length: int) -> bytes:
+    out = b""
+    counter = 0
+    while len(out) < length:
+        out += hashlib.sha256(f"{seed}:{counter}".encode()).digest()
+        counter += 1
+    return out[:length]
+
+
+def _arn(service: str, name: str, kind: str = "") -> str:
+    return f"arn:aws:{service}:{MOCK_REGION}:{MOCK_ACCOUNT}:{kind}{name}"
+
+
+#: Provider-computed outputs, by type: what the cloud would return after create.
+def computed_outputs(typ: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if typ == "random:index/randomBytes:RandomBytes":
+        raw = _hexbytes(f"{name}:{json.dumps(inputs.get('keepers'), sort_keys=True)}", int(inputs["length"]))
+        out.update(hex=raw.hex(), base64=base64.b64encode(raw).decode())
+    elif typ == "random:index/randomId:RandomId":
+        raw = _hexbytes(name, int(inputs["byteLength"]))
+        out.update(hex=raw.hex(), b64Std=base64.b64encode(raw).decode(),
+                   b64Url=base64.urlsafe_b64encode(raw).decode().rstrip("="), dec=str(int(raw.hex(), 16)))
+    elif typ == "auth0:index/client:Client":
+        out["clientId"] = hashlib.sha256(name.encode()).hexdigest()[:32]
+    elif typ == "auth0:index/action:Action":
+        out["versionId"] = f"{name}-v1"
+    elif typ.startswith("aws:"):
+        service = typ.split(":")[1].split("/")[0]
+        out["arn"] = inputs.get("arn") or _arn(service, inputs.get("name") or name)
+        if typ == "aws:kms/key:Key":
+            out["keyId"] = f"{name}-key-id"
+            out["arn"] = _arn("kms", f"{name}-key-id", "key/")
+        elif typ == "aws:apigateway/restApi:RestApi":
+            out["rootResourceId"] = f"{name}-root"
+            out["executionArn"] = _arn("execute-api", f"{name}-id")
+            out["arn"] = f"arn:aws:apigateway:{MOCK_REGION}::/restapis/{name}-id"
+        elif typ == "aws:apigateway/stage:Stage":
+            out["executionArn"] = _arn("execute-api", f"{name}-api-id/{inputs.get('stageName')}")
+            out["invokeUrl"] = f"https://{name}-api-id.execute-api.{MOCK_REGION}.amazonaws.com/{inputs.get('stageName')}"
+            out["arn"] = f"arn:aws:apigateway:{MOCK_REGION}::/restapis/{name}-api-id/stages/{inputs.get('stageName')}"
+        elif typ == "aws:lambda/function:Function":
+            out["invokeArn"] = (f"arn:aws:apigateway:{MOCK_REGION}:lambda:path/2015-03-31/functions/"
+                                f"{_arn('lambda', name, 'function:')}/invocations")
+            out["arn"] = _arn("lambda", name, "function:")
+        elif typ == "aws:cloudwatch/logGroup:LogGroup":
+            out["arn"] = _arn("logs", inputs.get("name") or name, "log-group:")
+        elif typ == "aws:apigateway/domainName:DomainName":
+            out["regionalDomainName"] = f"d-{name}.execute-api.{MOCK_REGION}.amazonaws.com"
+            out["regionalZoneId"] = "Z1UJRXOUMOOFQ8"
+    return out
+
+
+class RecordingMocks(Mocks):
+    """Echo inputs; with ``compute`` also return provider-computed outputs (see computed_outputs)."""
+
+    def __init__(self, compute: bool = True) -> None:
+        self.compute = compute
+        self.created: list[MockResourceArgs] = []
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict]:
+        self.created.append(args)
+        out = dict(args.inputs)
+        if not self.compute:
+            return "", out  # preview: the id (and every computed output) is unknown
+        out.update(computed_outputs(args.typ, args.name, args.inputs))
+        return f"{args.name}-id", out
+
+    def call(self, args: MockCallArgs) -> tuple[dict, list] | dict:
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": MOCK_ACCOUNT, "arn": f"arn:aws:iam::{MOCK_ACCOUNT}:user/plan",
+                    "userId": "plan", "id": MOCK_ACCOUNT}
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"name": MOCK_REGION, "region": MOCK_REGION, "id": MOCK_REGION}
+        if args.token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
+        return {}
+
+
+class RecordingMonitor(MockMonitor):
+    """A mock monitor that records registrations (with parent and protect) and marks
+    ``additional_secret_outputs`` secret, as the real engine does."""
+
+    def __init__(self, mocks: RecordingMocks) -> None:
+        super().__init__(mocks)
+        self.declared: list[DeclaredResource] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        resp = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return resp
+        inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+        self.declared.append(DeclaredResource(
+            urn=resp.urn, type=request.type, name=request.name, parent_urn=request.parent,
+            custom=bool(request.custom), protect=bool(request.protect), inputs=_to_plain(inputs),
+            secret_outputs=list(request.additionalSecretOutputs), dependencies=list(request.dependencies),
+        ))
+        for key in request.additionalSecretOutputs:
+            if key in resp.object.fields:
+                val = struct_pb2.Value()
+                val.CopyFrom(resp.object.fields[key])
+                wrapper = resp.object.fields[key].struct_value
+                wrapper.Clear()
+                wrapper.fields[rpc._special_sig_key].string_value = rpc._special_secret_sig
+                wrapper.fields["value"].CopyFrom(val)
+        return resp
+
+    # -- queries used by tests and rules ------------------------------------------------------
+
+    def custom(self) -> list[DeclaredResource]:
+        return [r for r in self.declared if r.custom]
+
+    def of_type(self, typ: str) -> list[DeclaredResource]:
+        return [r for r in self.declared if r.type == typ]
+
+    def one(self, typ: str, name: str | None = None) -> DeclaredResource:
+        found = [r for r in self.declared if r.type == typ and (name is None or r.name == name)]
+        if len(found) != 1:
+            names = sorted(r.name for r in self.declared if r.type == typ)
+            raise AssertionError(f"expected exactly one {typ}{f' named {name}' if name else ''}; got {names}")
+        return found[0]
+
+
+def install(compute: bool, project: str, stack: str) -> RecordingMonitor:
+    """Install recording mocks into the Pulumi runtime; returns the monitor."""
+    mocks = RecordingMocks(compute=compute)
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=not compute, monitor=monitor)
+    return monitor
+
+
+@contextmanager
+def _program_env(program_dir: Path, config: Mapping[str, str], secret_keys: list[str]) -> Iterator[None]:
+    saved_env = {k: os.environ.get(k) for k in ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS")}
+    saved_cwd, saved_path = os.getcwd(), list(sys.path)
+    os.environ["PULUMI_CONFIG"] = json.dumps(dict(config))
+    os.environ["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(secret_keys)
+    pulumi.runtime.set_all_config(dict(config), secret_keys)
+    sys.path.insert(0, str(program_dir))
+    os.chdir(program_dir)
+    try:
+        yield
+    finally:
+        os.chdir(saved_cwd)
+        sys.path[:] = saved_path
+        for k, v in saved_env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@dataclass
+class ProgramRun:
+    resources: list[DeclaredResource]
+    outputs: dict[str, Any]
+
+
+def run_program(program_dir: Path, project: str, stack: str, config: Mapping[str, str],
+                secret_keys: list[str], *, compute: bool = False,
+                entry: Callable[[], None] | None = None) -> ProgramRun:
+    """Run ``program_dir/__main__.py`` (or ``entry``) under the mock engine and collect what it declares."""
+    from pulumi.runtime.stack import run_pulumi_func
+    from pulumi.runtime.sync_await import _sync_await
+
+    monitor = install(compute=compute, project=project, stack=stack)
+    with _program_env(program_dir, config, secret_keys):
+        main = entry or (lambda: runpy.run_path(str(program_dir / "__main__.py"), run_name="__main__"))
+        _sync_await(run_pulumi_func(main))
+        root = pulumi.runtime.get_root_resource()
+        outputs: dict[str, Any] = {}
+        for key, value in (getattr(root, "outputs", None) or {}).items():
+            out = pulumi.Output.from_input(value)
+            resolved = _sync_await(out.future(with_unknowns=True))
+            secret = _sync_await(out.is_secret())
+            outputs[key] = _Secret(resolved) if secret else _to_plain(resolved)
+    return ProgramRun(resources=list(monitor.declared), outputs=outputs)
