@@ -197,6 +197,9 @@ class Auth0Settings(_Model):
         default=True,
         description="set the tenant-wide default audience to the API so Plaid gets JWT access tokens",
     )
+    access_token_lifetime_seconds: int = Field(
+        default=plaid.ACCESS_TOKEN_LIFETIME_SECONDS, ge=60, le=86_400,
+        description="Plaid asks for 900 (15 min); the plan fails on anything else")
     id_token_lifetime_seconds: int = Field(default=3600, ge=60, le=86_400)
     refresh_token_leeway_seconds: int = Field(default=10, ge=0, le=60)
     claim_namespace: str | None = Field(
@@ -231,6 +234,8 @@ class StackSettings(_Model):
     audience: str = Field(min_length=1, max_length=600,
                           description="the API identifier; access tokens carry it as aud")
     protocol: Protocol = Protocol.OIDC
+    scopes: list[str] = Field(default_factory=lambda: list(plaid.REQUIRED_SCOPES), min_length=1, max_length=20,
+                              description="scopes Plaid's client may request; Plaid needs openid offline_access")
     redirect_uris: list[str] = Field(default_factory=lambda: [plaid.PLAID_REDIRECT_URI], min_length=1,
                                      max_length=10)
     consistency_key: ConsistencyKey = Field(default_factory=ConsistencyKey)
@@ -248,6 +253,16 @@ class StackSettings(_Model):
         if "://" in v:
             return _https_url(v, "audience given as a URL")
         return v
+
+    @field_validator("scopes")
+    @classmethod
+    def _scopes(cls, values: list[str]) -> list[str]:
+        for i, v in enumerate(values):
+            if not re.fullmatch(r"[\x21\x23-\x5b\x5d-\x7e]{1,128}", v):
+                raise ValueError(f"entry {i} is not a valid OAuth scope (RFC 6749 3.3: no spaces or quotes)")
+        if len(set(values)) != len(values):
+            raise ValueError("contains duplicates")
+        return values
 
     @field_validator("redirect_uris")
     @classmethod
