@@ -356,9 +356,11 @@ def _describe(err: Mapping[str, Any]) -> str:
     return msg[0].lower() + msg[1:] if msg else t
 
 
-def _format_errors(exc: ValidationError, prefix: str) -> list[str]:
+def _format_errors(exc: ValidationError, prefix: str, skip: set[str]) -> list[str]:
     lines = []
     for err in exc.errors(include_input=False, include_url=False):
+        if err["loc"] and str(err["loc"][0]) in skip:
+            continue
         path = ".".join(str(p) for p in err["loc"])
         desc = _describe(err)
         field_desc = _field_description(err["loc"])
@@ -413,6 +415,7 @@ def parse_settings(config: Mapping[str, Any], secret_keys: Iterable[str] = ()) -
     secret = set(secret_keys)
     problems: list[str] = []
     raw: dict[str, Any] = {}
+    refused: set[str] = set()  # keys already reported: don't report them again as missing
     for key in sorted(config):
         namespace, _, name = key.partition(":")
         if not name:
@@ -430,6 +433,7 @@ def parse_settings(config: Mapping[str, Any], secret_keys: Iterable[str] = ()) -
                 f"{key}: is a secure value, but no {PROJECT} setting is secret (client secrets are "
                 f"generated and kept in Secrets Manager); set it in plain text with "
                 f"`pulumi config set {name} <value>`")
+            refused.add(name)
             continue
         if name not in _TOP_LEVEL:
             problems.append(f"{key}: unknown key; valid keys are: {', '.join(sorted(_TOP_LEVEL))}")
@@ -438,7 +442,7 @@ def parse_settings(config: Mapping[str, Any], secret_keys: Iterable[str] = ()) -
     try:
         settings = StackSettings.model_validate(raw)
     except ValidationError as exc:
-        problems.extend(_format_errors(exc, f"{PROJECT}:"))
+        problems.extend(_format_errors(exc, f"{PROJECT}:", skip=refused))
         settings = None
     if problems:
         # Cross-field errors joined with newlines come back as one value_error: split them back out.

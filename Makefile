@@ -1,0 +1,40 @@
+# Quick start (see README):  make plan   |   make test
+# Both create .venv (pinned dependencies from pyproject.toml) on first use.
+
+PYTHON ?= python3
+VENV   ?= .venv
+STACK  ?= auth0-example
+BIN    := $(VENV)/bin
+OIDC   := tests/lambdas/oidc_provider
+
+.PHONY: plan test lint bench install node-deps clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check --quiet --upgrade pip
+	$(BIN)/python -m pip install --disable-pip-version-check --quiet -e '.[dev]'
+	touch $@
+
+# The real OIDC provider the Lambda's end-to-end tests drive (npm oidc-provider, committed lockfile).
+node-deps: $(OIDC)/node_modules/.package-lock.json
+
+$(OIDC)/node_modules/.package-lock.json: $(OIDC)/package-lock.json
+	npm ci --no-audit --no-fund --prefix $(OIDC)
+
+plan: install
+	$(BIN)/plaid-ready plan --stack $(STACK)
+
+lint: install
+	$(BIN)/ruff check .
+
+test: install node-deps lint
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python benchmarks/bench_plan.py
+	$(BIN)/python benchmarks/bench_lambda.py
+
+clean:
+	rm -rf $(VENV) .build $(OIDC)/node_modules .pytest_cache .ruff_cache
