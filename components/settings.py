@@ -250,8 +250,9 @@ class StackSettings(_Model):
     @field_validator("audience")
     @classmethod
     def _audience(cls, v: str) -> str:
-        if "://" in v:
-            return _https_url(v, "audience given as a URL")
+        # An identifier such as api://fpb or urn:fpb:fdx is fine; a web URL must be https.
+        if v.lower().startswith("http://"):
+            raise ValueError("audience given as a URL must be an https:// URL (Plaid requires TLS)")
         return v
 
     @field_validator("scopes")

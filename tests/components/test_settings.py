@@ -157,3 +157,13 @@ def test_unnamespaced_key():
     with pytest.raises(SettingsError) as info:
         parse_settings({"idp": "auth0", **config_of(BASE_SETTINGS)})
     assert info.value.problems == [f"idp: config keys must be namespaced (e.g. {PROJECT}:idp)"]
+
+
+@pytest.mark.parametrize("audience", ["api://fpb", "urn:fpb:fdx", "https://api.fpb.example/fdx", "fpb-api"])
+def test_audience_identifiers_that_are_not_web_urls_are_fine(audience):
+    assert make_settings(audience=audience).audience == audience
+
+
+def test_http_audience_is_refused():
+    assert problems(settings_with(audience="http://api.fpb.example")) == [
+        f"{PROJECT}:audience: audience given as a URL must be an https:// URL (Plaid requires TLS)"]

@@ -1,0 +1,107 @@
+"""The offline plan of the real program: header, tree, outputs, readiness verdict, no secret leaks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from components.settings import PROJECT
+from readiness.checklist import Context, all_rules, evaluate
+from readiness.engine import computed_outputs, run_program
+from readiness.plan import PlanReport, build_report, load_stack_config
+from tests.harness import ROOT
+
+RANDOM = "random:index/randomBytes:RandomBytes"
+
+
+@pytest.fixture(scope="module")
+def example() -> PlanReport:
+    return build_report(ROOT, "auth0-example")
+
+
+def test_example_stack_is_ready(example: PlanReport):
+    assert example.failed == []
+    ids = {x.rule.id for x in example.results}
+    assert {"SECRET-STORE", "SECRET-CSPRNG"} <= ids
+    assert not {"PROD-PROTECT", "PROD-RECOVERY"} & ids  # dev stack: prod-only rules do not apply
+
+
+def test_text_has_header_tree_outputs_and_table(example: PlanReport):
+    text = example.to_text()
+    assert text.startswith("Offline plan of stack 'auth0-example' (project plaid-ready-idp).")
+    assert "NOT a diff against live state" in text.replace("\n", " ")
+    assert "\nResources (" in text and "\nOutputs:\n" in text and "\nPlaid readiness (" in text
+    # Tree: the client-secret component's children are indented under it.
+    lines = text.splitlines()
+    comp = next(i for i, line in enumerate(lines) if "plaid-ready-idp:secrets:PlaidClientSecret" in line)
+    indent = len(lines[comp]) - len(lines[comp].lstrip())
+    child = next(line for line in lines[comp + 1:] if "aws:secretsmanager/secret:Secret " in line)
+    assert len(child) - len(child.lstrip()) > indent
+    assert "(known after apply)" in text and "[secret]" in text
+    assert text.rstrip().endswith("see their reasons).")
+
+
+def test_cli_exit_0_and_json(tmp_path: Path):
+    r = subprocess.run([sys.executable, "-m", "readiness.cli", "plan", "--stack", "auth0-example", "--json"],
+                       capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["kind"] == "offline-plan" and doc["ready"] is True and doc["stack"] == "auth0-example"
+    assert {"type", "name", "parent", "custom", "protect", "inputs"} <= set(doc["resources"][0])
+    row = doc["readiness"][0]
+    assert set(row) == {"id", "requirement", "mandatory", "status", "declared", "reason", "source"}
+    assert all(x["status"] in ("pass", "closest", "fail") for x in doc["readiness"])
+
+
+def test_no_generated_secret_in_plan_text_json_or_exports():
+    """Run with computed outputs (the mock engine generates the secret), then grep every rendering."""
+    cfg = load_stack_config(ROOT, "auth0-example")
+    run = run_program(ROOT, cfg.project, "auth0-example", cfg.config, cfg.secret_keys, compute=True)
+    randoms = [r for r in run.resources if r.type == RANDOM]
+    assert randoms
+    values = []
+    for r in randoms:
+        out = computed_outputs(r.type, r.name, r.inputs)
+        values += [out["hex"], out["base64"]]
+    report = PlanReport(cfg, run.resources, run.outputs, evaluate(all_rules(), Context(run.resources, "dev")))
+    rendered = report.to_text() + json.dumps(report.to_json())
+    for value in values:
+        assert value not in rendered
+    # The value did flow: it is inside the recorded (secret) inputs, never in an export.
+    assert any(values[0] in json.dumps(r.input("secretString") or "") for r in run.resources)
+    for key, value in run.outputs.items():
+        assert not any(v in json.dumps(str(value)) for v in values), key
+
+
+def test_secure_config_values_are_placeholders(tmp_path: Path):
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path)
+    shutil.copytree(ROOT / "stacks", tmp_path / "stacks")
+    ciphertext = "AAABAHNlY3JldC1jaXBoZXJ0ZXh0LWRvLW5vdC1wcmludA=="
+    src = (ROOT / "stacks" / "Pulumi.auth0-example.yaml").read_text()
+    (tmp_path / "stacks" / "Pulumi.sec.yaml").write_text(src + f"  auth0:clientSecret:\n    secure: {ciphertext}\n")
+    cfg = load_stack_config(tmp_path, "sec")
+    assert cfg.secret_keys == ["auth0:clientSecret"]
+    assert ciphertext not in json.dumps(cfg.config)
+    (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text())
+    r = subprocess.run([sys.executable, "-m", "readiness.cli", "plan", "--stack", "sec", "--dir", str(tmp_path)],
+                       capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert ciphertext not in r.stdout + r.stderr
+    assert "placeholders stand in for: auth0:clientSecret" in r.stdout.replace("\n", " ")
+
+
+def test_failing_rule_exits_1(tmp_path: Path):
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path)
+    shutil.copytree(ROOT / "stacks", tmp_path / "stacks")
+    (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text())
+    src = (ROOT / "stacks" / "Pulumi.auth0-example.yaml").read_text()
+    (tmp_path / "stacks" / "Pulumi.short.yaml").write_text(src + f"  {PROJECT}:scopes: [openid]\n")
+    r = subprocess.run([sys.executable, "-m", "readiness.cli", "plan", "--stack", "short", "--dir", str(tmp_path)],
+                       capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.returncode == 1, r.stderr
+    assert "Verdict: NOT READY for Plaid" in r.stdout
