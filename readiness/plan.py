@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from components.settings import SettingsError, parse_settings
+from components.settings import parse_settings
 from readiness.checklist import Context, Result, Status, all_rules, evaluate
 
 SECRET_SHOWN = "[secret]"
