@@ -112,7 +112,7 @@ class ConsistencyKey(_Model):
 
     attribute: str | None = Field(
         default=None,
-        description="a user attribute to use instead of sub (Auth0: app_metadata.<name>); oauth2 only",
+        description="a user attribute to use instead of sub (Auth0: app_metadata.<name>); plain OAuth 2.0 only",
     )
     prefix: str = Field(default="", max_length=32, pattern=r"^[A-Za-z0-9_.:-]*$")
 
@@ -233,7 +233,6 @@ class StackSettings(_Model):
     institution: Institution
     audience: str = Field(min_length=1, max_length=600,
                           description="the API identifier; access tokens carry it as aud")
-    protocol: Protocol = Protocol.OIDC
     scopes: list[str] = Field(default_factory=lambda: list(plaid.REQUIRED_SCOPES), min_length=1, max_length=20,
                               description="scopes Plaid's client may request; Plaid needs openid offline_access")
     redirect_uris: list[str] = Field(default_factory=lambda: [plaid.PLAID_REDIRECT_URI], min_length=1,
@@ -287,9 +286,10 @@ class StackSettings(_Model):
         if self.consistency_key.attribute is not None:
             if self.protocol is not Protocol.OAUTH2:
                 problems.append(
-                    "consistencyKey.attribute: only allowed with protocol: oauth2. With OIDC Plaid reads the "
-                    "id_token sub, which the IdP does not let you replace, so Plaid would see a different key "
-                    "than /customers/current. Remove the attribute or set protocol: oauth2")
+                    "consistencyKey.attribute: only allowed with plain OAuth 2.0 (scopes without openid). With "
+                    "OIDC Plaid reads the id_token sub, which the IdP does not let you replace, so Plaid would "
+                    "see a different key than /customers/current. Remove the attribute, or remove openid from "
+                    "scopes")
             if self.idp is Idp.AUTH0 and not re.fullmatch(r"app_metadata\.[A-Za-z0-9_]{1,64}",
                                                           self.consistency_key.attribute):
                 problems.append(
@@ -300,6 +300,12 @@ class StackSettings(_Model):
         return self
 
     # -- derived values ------------------------------------------------------------------------
+
+    @property
+    def protocol(self) -> Protocol:
+        """OIDC when Plaid's client may request openid (Plaid reads the id_token sub), else plain OAuth 2.0
+        (Plaid calls /customers/current for the key)."""
+        return Protocol.OIDC if "openid" in self.scopes else Protocol.OAUTH2
 
     @property
     def is_prod(self) -> bool:

@@ -43,7 +43,7 @@ def test_values_arrive_as_strings_like_the_cli_passes_them():
 def test_unknown_top_level_key():
     assert problems(settings_with(colour="blue")) == [
         f"{PROJECT}:colour: unknown key; valid keys are: alarms, allowlist, api, audience, auth0, clientSecret, "
-        "cognito, consistencyKey, environment, idp, institution, okta, protocol, redirectUris, scopes"]
+        "cognito, consistencyKey, environment, idp, institution, okta, redirectUris, scopes"]
 
 
 def test_unknown_nested_key():
@@ -167,3 +167,17 @@ def test_audience_identifiers_that_are_not_web_urls_are_fine(audience):
 def test_http_audience_is_refused():
     assert problems(settings_with(audience="http://api.fpb.example")) == [
         f"{PROJECT}:audience: audience given as a URL must be an https:// URL (Plaid requires TLS)"]
+
+
+def test_protocol_follows_openid_in_scopes():
+    assert make_settings().protocol.value == "oidc"
+    assert make_settings(scopes=["offline_access"]).protocol.value == "oauth2"
+
+
+def test_attribute_mapping_needs_plain_oauth2():
+    assert problems(settings_with(consistencyKey={"attribute": "app_metadata.customer_id"})) == [
+        f"{PROJECT}:consistencyKey.attribute: only allowed with plain OAuth 2.0 (scopes without openid). With "
+        "OIDC Plaid reads the id_token sub, which the IdP does not let you replace, so Plaid would see a "
+        "different key than /customers/current. Remove the attribute, or remove openid from scopes"]
+    s = make_settings(consistencyKey={"attribute": "app_metadata.customer_id"}, scopes=["offline_access"])
+    assert s.consistency_key.attribute == "app_metadata.customer_id"
