@@ -49,6 +49,9 @@ class Context:
     resources: Sequence[Resource]
     #: "dev", "staging" or "prod"; None where unknown (then prod-only rules are skipped).
     environment: str | None = None
+    #: Whether secret inputs are marked (readiness.engine.SecretValue). True in the plan and tests; False
+    #: in the policy pack, where the engine hands policies plain values and secretness cannot be judged.
+    secrets_marked: bool = True
 
     def of_type(self, typ: str) -> list[Resource]:
         return [r for r in self.resources if r.type == typ]
