@@ -1,0 +1,182 @@
+"""PlaidAuth0Tenant: a Plaid-ready OIDC setup on an existing Auth0 tenant.
+
+Declares, all parented to the component and named after it:
+
+- an explicit Auth0 provider for the tenant in the settings (Management API credentials from
+  ``AUTH0_CLIENT_ID`` / ``AUTH0_CLIENT_SECRET`` or the secure ``auth0:clientId`` / ``auth0:clientSecret``);
+- the API (``auth0.ResourceServer``): identifier = the audience, RS256, 15-minute access tokens, offline
+  access so refresh tokens are issued;
+- Plaid's client (``auth0.Client``): regular web app, exactly the code and refresh grants, Plaid's
+  callbacks, OIDC conformant, RS256 ID tokens, rotating refresh tokens with the longest lifetime Auth0
+  accepts;
+- the client secret: CSPRNG, in Secrets Manager (``PlaidClientSecret``) and set on the client with
+  ``client_secret_basic`` (``auth0.ClientCredentials``): one value in both places;
+- the tenant's default audience (``auth0.Tenant``), so Plaid, which sends no ``audience``, gets JWT
+  access tokens instead of opaque ones (switch: ``auth0.setDefaultAudience``);
+- where the consistency key comes from a user attribute: a post-login Action and its binding.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import pulumi
+import pulumi_auth0 as auth0
+
+from components import options, plaid
+from components.client_secret import ClientSecretArgs, PlaidClientSecret
+from components.settings import StackSettings
+from components.tenant import TenantContract, TokenValidation
+
+TYPE = "plaid-ready-idp:auth0:PlaidAuth0Tenant"
+
+#: The longest refresh-token lifetime Auth0 documents for rotating tokens (365.25 days). Auth0 cannot
+#: rotate refresh tokens without an idle timeout (rotation requires expiration_type "expiring"), so the
+#: idle lifetime is set to this maximum: the closest Auth0 gets to Plaid's "13 months, no inactivity
+#: timeout". Source: Auth0 docs "Configure Refresh Token Expiration" / "Configure Refresh Token Rotation".
+AUTH0_MAX_REFRESH_LIFETIME_SECONDS: Final = 31_557_600
+
+#: Auth0 custom claims must be namespaced; the claim name under the namespace.
+CONSISTENCY_KEY_CLAIM_NAME: Final = "consistency_key"
+
+ACTION_SOURCE: Final = Path(__file__).with_name("auth0_actions") / "consistency_key.js"
+
+
+@dataclass(frozen=True)
+class Auth0TenantArgs:
+    settings: StackSettings
+
+
+def consistency_key_claim(settings: StackSettings) -> str:
+    """The access-token claim that carries the consistency key when it comes from a user attribute."""
+    assert settings.auth0 is not None
+    namespace = settings.auth0.claim_namespace or settings.audience
+    return f"{namespace.rstrip('/')}/{CONSISTENCY_KEY_CLAIM_NAME}"
+
+
+def action_code(claim: str, attribute: str) -> str:
+    """The post-login Action's source with the claim, attribute path and minimum length filled in."""
+    return (ACTION_SOURCE.read_text()
+            .replace("__CLAIM__", json.dumps(claim))
+            .replace("__ATTRIBUTE__", json.dumps(attribute.split(".")))
+            .replace("__MIN_LENGTH__", str(plaid.CONSISTENCY_KEY_MIN_LENGTH)))
+
+
+class PlaidAuth0Tenant(pulumi.ComponentResource):
+    """Everything Plaid needs from an Auth0 tenant. ``contract`` is what the customers API consumes."""
+
+    contract: TenantContract
+
+    def __init__(self, name: str, args: Auth0TenantArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TYPE, name, None, opts)
+        s = args.settings
+        if s.auth0 is None:
+            raise ValueError("PlaidAuth0Tenant needs settings with an auth0 section (idp: auth0)")
+        a0 = s.auth0
+        protect = s.is_prod
+        creds = pulumi.Config("auth0")
+        self.provider = auth0.Provider(
+            f"{name}-auth0",
+            domain=a0.domain,
+            client_id=creds.get("clientId"),
+            client_secret=creds.get_secret("clientSecret"),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+        def child(stateful: bool = False, **kw: object) -> pulumi.ResourceOptions:
+            return options.child(self, stateful=stateful, protect=protect, provider=self.provider, **kw)
+
+        self.api = auth0.ResourceServer(
+            f"{name}-api",
+            name=f"{s.institution.name} Core Exchange API",
+            identifier=s.audience,
+            signing_alg="RS256",
+            token_dialect="rfc9068_profile",
+            token_lifetime=a0.access_token_lifetime_seconds,
+            token_lifetime_for_web=a0.access_token_lifetime_seconds,
+            allow_offline_access="offline_access" in s.scopes,
+            skip_consent_for_verifiable_first_party_clients=True,
+            opts=child(stateful=True),
+        )
+
+        self.client = auth0.Client(
+            f"{name}-plaid-client",
+            name=f"Plaid ({s.institution.name})",
+            description="Plaid Core Exchange: authorization-code client with rotating refresh tokens",
+            app_type="regular_web",
+            is_first_party=True,
+            oidc_conformant=True,
+            grant_types=list(plaid.REQUIRED_GRANT_TYPES),
+            callbacks=list(s.redirect_uris),
+            jwt_configuration=auth0.ClientJwtConfigurationArgs(
+                alg="RS256", lifetime_in_seconds=a0.id_token_lifetime_seconds),
+            refresh_token=auth0.ClientRefreshTokenArgs(
+                rotation_type="rotating",
+                expiration_type="expiring",
+                # Every sub-field is set: the provider keeps server values for omitted ones (perma-diffs).
+                infinite_token_lifetime=True,
+                token_lifetime=AUTH0_MAX_REFRESH_LIFETIME_SECONDS,
+                infinite_idle_token_lifetime=False,
+                idle_token_lifetime=AUTH0_MAX_REFRESH_LIFETIME_SECONDS,
+                leeway=a0.refresh_token_leeway_seconds,
+            ),
+            opts=child(stateful=True),
+        )
+
+        self.credentials_secret = PlaidClientSecret(
+            f"{name}-plaid-credentials",
+            ClientSecretArgs(client_id=self.client.client_id, name_prefix=s.name_prefix, environment=s.environment,
+                             rotation_version=s.client_secret.version, tags=s.tags),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.client_credentials = auth0.ClientCredentials(
+            f"{name}-plaid-client-credentials",
+            client_id=self.client.client_id,
+            authentication_method=plaid.TOKEN_ENDPOINT_AUTH_METHOD,
+            client_secret=self.credentials_secret.value,
+            opts=child(),
+        )
+
+        self.tenant = None
+        if a0.set_default_audience:
+            # Tenant-wide: every authorize request without an audience now gets a JWT for this API.
+            self.tenant = auth0.Tenant(f"{name}-tenant", default_audience=self.api.identifier, opts=child())
+
+        claim = "sub"
+        self.action = self.trigger = None
+        if s.consistency_key.attribute is not None:
+            claim = consistency_key_claim(s)
+            self.action = auth0.Action(
+                f"{name}-consistency-key",
+                name=f"plaid-consistency-key-{s.name_prefix}",
+                runtime=a0.action_runtime,
+                deploy=True,
+                code=action_code(claim, s.consistency_key.attribute),
+                supported_triggers=auth0.ActionSupportedTriggersArgs(id="post-login", version="v3"),
+                opts=child(),
+            )
+            self.trigger = auth0.TriggerActions(
+                f"{name}-post-login",
+                trigger="post-login",
+                actions=[auth0.TriggerActionsActionArgs(id=self.action.id, display_name=self.action.name)],
+                opts=child(),
+            )
+
+        base = f"https://{a0.domain}"
+        self.contract = TenantContract(
+            issuer=f"{base}/",
+            discovery_url=f"{base}/.well-known/openid-configuration",
+            jwks_uri=f"{base}/.well-known/jwks.json",
+            authorize_endpoint=f"{base}/authorize",
+            token_endpoint=f"{base}/oauth/token",
+            audience=self.api.identifier,
+            client_id=self.client.client_id,
+            credentials_secret_arn=self.credentials_secret.secret_arn,
+            validation=TokenValidation(algorithms=("RS256",), audience=self.api.identifier,
+                                       consistency_key_claim=claim,
+                                       consistency_key_prefix=s.consistency_key.prefix),
+        )
+        self.register_outputs({k: v for k, v in self.contract.outputs().items() if v is not None})

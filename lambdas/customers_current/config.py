@@ -1,0 +1,65 @@
+"""The Lambda's configuration, from environment variables (names in env.py), validated once."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from lambdas.customers_current import env
+from lambdas.customers_current.verifier import ASYMMETRIC, Policy
+
+
+class ConfigError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Config:
+    policy: Policy
+    jwks_uri: str
+    key_claim: str
+    key_prefix: str
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def load(environ: Mapping[str, str]) -> Config:
+    """Validate the environment. Raises ConfigError naming every problem (values are not secret)."""
+    problems: list[str] = []
+
+    def get(name: str) -> str:
+        return (environ.get(name) or "").strip()
+
+    issuer, jwks_uri = get(env.TOKEN_ISSUER), get(env.JWKS_URI)
+    audience, client_id = get(env.TOKEN_AUDIENCE) or None, get(env.TOKEN_CLIENT_ID) or None
+    if not issuer:
+        problems.append(f"{env.TOKEN_ISSUER} is required (the exact iss of the IdP's tokens)")
+    parsed = urlparse(jwks_uri)
+    if not jwks_uri:
+        problems.append(f"{env.JWKS_URI} is required")
+    elif not parsed.hostname or not (
+            parsed.scheme == "https" or (parsed.scheme == "http" and _is_loopback(parsed.hostname))):
+        problems.append(f"{env.JWKS_URI} must be an https:// URL")
+    if (audience is None) == (client_id is None):
+        problems.append(f"set exactly one of {env.TOKEN_AUDIENCE} (Auth0, Okta) or {env.TOKEN_CLIENT_ID} (Cognito)")
+    algorithms = tuple(a.strip() for a in (get(env.TOKEN_ALGORITHMS) or "RS256").split(",") if a.strip())
+    bad = [a for a in algorithms if a not in ASYMMETRIC]
+    if bad or not algorithms:
+        problems.append(f"{env.TOKEN_ALGORITHMS} must list asymmetric algorithms only ({', '.join(sorted(ASYMMETRIC))})")
+    claim = get(env.CONSISTENCY_KEY_CLAIM) or "sub"
+    prefix = environ.get(env.CONSISTENCY_KEY_PREFIX) or ""
+    if len(prefix) > 32:
+        problems.append(f"{env.CONSISTENCY_KEY_PREFIX} must be at most 32 characters")
+    if problems:
+        raise ConfigError("; ".join(problems))
+    return Config(policy=Policy(issuer=issuer, algorithms=algorithms, audience=audience, client_id=client_id),
+                  jwks_uri=jwks_uri, key_claim=claim, key_prefix=prefix)

@@ -1,0 +1,186 @@
+"""Core Exchange ``GET /customers/current`` for API Gateway REST proxy events (payload 1.0).
+
+200 ``{"customerId": <key>}`` for a valid bearer token; FDX error bodies otherwise (codes from
+``components/plaid.py``). One structured JSON log line per request (Powertools Logger) and EMF metrics
+(Powertools Metrics). Never logs or returns the token; never answers with a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any, Final
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from components import plaid
+from lambdas.customers_current import config as config_mod
+from lambdas.customers_current.verifier import JwksClient, JwksUnavailable, TokenRejected, verify
+
+SERVICE: Final = "customers-current"
+METRICS_NAMESPACE: Final = "PlaidReadyIdp"
+#: EMF metric names (tooling and dashboards reference these).
+METRIC_REQUESTS: Final = "Requests"
+METRIC_OUTCOME_PREFIX: Final = "Outcome."  # Outcome.ok, Outcome.unauthorized, Outcome.unavailable, ...
+METRIC_AUTH_FAILURE_PREFIX: Final = "AuthFailure."  # AuthFailure.token_expired, ...
+METRIC_JWKS_FETCHES: Final = "JwksFetches"
+METRIC_JWKS_ERRORS: Final = "JwksErrors"
+RETRY_AFTER_SECONDS: Final = 30
+
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
+
+
+class _State:
+    """Module-scope state: configuration and the JWKS client, built once per cold start."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.error: str | None = None
+        self.config: config_mod.Config | None = None
+        self.jwks: JwksClient | None = None
+        self._fetches = self._errors = 0
+        try:
+            self.config = config_mod.load(environ)
+            self.jwks = JwksClient(self.config.jwks_uri)
+        except (config_mod.ConfigError, ValueError) as exc:
+            self.error = str(exc)
+            logger.error("invalid configuration: every request will get a 500 until it is fixed",
+                         extra={"config_error": self.error})
+
+    def jwks_deltas(self) -> tuple[int, int]:
+        if self.jwks is None:
+            return 0, 0
+        fetches, errors = self.jwks.fetches - self._fetches, self.jwks.errors - self._errors
+        self._fetches, self._errors = self.jwks.fetches, self.jwks.errors
+        return fetches, errors
+
+
+_state = _State(os.environ)
+
+
+def configure(environ: Mapping[str, str]) -> None:
+    """Rebuild the module state from ``environ`` (what a cold start does; used by the local server and tests)."""
+    global _state
+    _state = _State(environ)
+
+
+def _response(status: int, body: dict[str, Any], headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json", "Cache-Control": "no-store", **(headers or {})},
+        "body": json.dumps(body, separators=(",", ":")),
+        "isBase64Encoded": False,
+    }
+
+
+def _error(err: plaid.FdxError, debug: str | None = None,
+           headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": err.code, "message": err.message}
+    if debug:
+        body["debugMessage"] = debug
+    return _response(err.status, body, headers)
+
+
+def _header(event: Mapping[str, Any], name: str) -> str | None:
+    headers = event.get("headers")
+    if not isinstance(headers, Mapping):
+        return None
+    wanted = name.lower()
+    for key, value in headers.items():
+        if isinstance(key, str) and key.lower() == wanted and isinstance(value, str):
+            return value
+    return None
+
+
+def _bearer(event: Mapping[str, Any]) -> str:
+    value = _header(event, "Authorization")
+    if value is None or not value.strip():
+        raise TokenRejected("missing token")
+    scheme, _, token = value.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip() or " " in token.strip():
+        raise TokenRejected("malformed authorization header")
+    return token.strip()
+
+
+def _route(event: Mapping[str, Any]) -> dict[str, Any] | None:
+    """None when the request is GET .../customers/current; else the 404/405 response."""
+    path = event.get("path") if isinstance(event.get("path"), str) else event.get("resource")
+    path = path.rstrip("/") if isinstance(path, str) else ""
+    if not path.endswith(plaid.CUSTOMERS_CURRENT_PATH):
+        return _error(plaid.NOT_FOUND, "no such resource")
+    if event.get("httpMethod") != "GET":
+        return _error(plaid.METHOD_NOT_ALLOWED, "method not allowed; use GET", {"Allow": "GET"})
+    return None
+
+
+def _customer_id(claims: Mapping[str, Any], cfg: config_mod.Config) -> str | None:
+    value = claims.get(cfg.key_claim)
+    if not isinstance(value, str):
+        return None
+    key = cfg.key_prefix + value
+    if not plaid.CONSISTENCY_KEY_MIN_LENGTH <= len(key) <= plaid.CUSTOMER_ID_MAX_LENGTH:
+        return None
+    return key
+
+
+def _handle(event: Mapping[str, Any]) -> tuple[dict[str, Any], str, str | None, str | None]:
+    """Returns (response, outcome, failure category, customer id)."""
+    routed = _route(event)
+    if routed is not None:
+        return routed, "not_found" if routed["statusCode"] == 404 else "method_not_allowed", None, None
+    state = _state
+    if state.error is not None or state.config is None or state.jwks is None:
+        return _error(plaid.INTERNAL_SERVER_ERROR, "service misconfigured"), "misconfigured", "configuration", None
+    try:
+        claims = verify(_bearer(event), state.jwks, state.config.policy)
+    except TokenRejected as exc:
+        resp = _error(plaid.CUSTOMER_NOT_AUTHORIZED, exc.category, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        return resp, "unauthorized", exc.category, None
+    except JwksUnavailable:
+        resp = _error(plaid.SUBSYSTEM_UNAVAILABLE, "identity provider keys unavailable",
+                      {"Retry-After": str(RETRY_AFTER_SECONDS)})
+        return resp, "unavailable", "jwks unavailable", None
+    key = _customer_id(claims, state.config)
+    if key is None:
+        logger.error("consistency key claim missing or outside 7..256 characters: server-side misconfiguration",
+                     extra={"claim": state.config.key_claim})
+        return _error(plaid.INTERNAL_SERVER_ERROR, "customer identifier unavailable"), "bad_key", "consistency key", None
+    return _response(200, {"customerId": key}), "ok", None, key
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in text.lower())
+
+
+@metrics.log_metrics
+def handler(event: Any, context: Any) -> dict[str, Any]:
+    event = event if isinstance(event, Mapping) else {}
+    try:
+        response, outcome, category, key = _handle(event)
+    except Exception:  # noqa: BLE001 - never a traceback in the response; the log has it
+        logger.exception("unhandled error")
+        response, outcome, category, key = _error(plaid.INTERNAL_SERVER_ERROR), "error", "unhandled", None
+    request_context = event.get("requestContext")
+    log = {
+        "outcome": outcome,
+        "status": response["statusCode"],
+        "plaid_request_id": _header(event, "X-Request-ID"),
+        "apigw_request_id": request_context.get("requestId") if isinstance(request_context, Mapping) else None,
+    }
+    if category:
+        log["failure_category"] = category
+    if key:
+        log["customer_id"] = key  # Plaid's consistency key is non-PII by Plaid's rule
+    logger.info("customers/current", extra=log)
+    metrics.add_metric(name=METRIC_REQUESTS, unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=METRIC_OUTCOME_PREFIX + outcome, unit=MetricUnit.Count, value=1)
+    if outcome == "unauthorized" and category:
+        metrics.add_metric(name=METRIC_AUTH_FAILURE_PREFIX + _slug(category), unit=MetricUnit.Count, value=1)
+    fetches, errors = _state.jwks_deltas()
+    if fetches:
+        metrics.add_metric(name=METRIC_JWKS_FETCHES, unit=MetricUnit.Count, value=fetches)
+    if errors:
+        metrics.add_metric(name=METRIC_JWKS_ERRORS, unit=MetricUnit.Count, value=errors)
+    return response
