@@ -17,16 +17,17 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from components import plaid
 from lambdas.customers_current import config as config_mod
+from lambdas.customers_current.names import (
+    METRIC_AUTH_FAILURE_PREFIX,
+    METRIC_JWKS_ERRORS,
+    METRIC_JWKS_FETCHES,
+    METRIC_OUTCOME_PREFIX,
+    METRIC_REQUESTS,
+    METRICS_NAMESPACE,
+    SERVICE,
+)
 from lambdas.customers_current.verifier import JwksClient, JwksUnavailable, TokenRejected, verify
 
-SERVICE: Final = "customers-current"
-METRICS_NAMESPACE: Final = "PlaidReadyIdp"
-#: EMF metric names (tooling and dashboards reference these).
-METRIC_REQUESTS: Final = "Requests"
-METRIC_OUTCOME_PREFIX: Final = "Outcome."  # Outcome.ok, Outcome.unauthorized, Outcome.unavailable, ...
-METRIC_AUTH_FAILURE_PREFIX: Final = "AuthFailure."  # AuthFailure.token_expired, ...
-METRIC_JWKS_FETCHES: Final = "JwksFetches"
-METRIC_JWKS_ERRORS: Final = "JwksErrors"
 RETRY_AFTER_SECONDS: Final = 30
 
 logger = Logger(service=SERVICE)

@@ -1,5 +1,207 @@
-"""Readiness rules for what components/customers_api.py/waf.py declares."""
+"""Readiness rules for what components/customers_api.py, waf.py and monitoring.py declare.
 
-from readiness.checklist import Rule
+They apply wherever the customers API (its REST API or Lambda) is declared, so removing the WAF or the
+alarm from a stack fails the rule instead of making it vanish.
+"""
 
-RULES: tuple[Rule, ...] = ()
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from typing import Any
+
+from components import plaid
+from readiness.checklist import Context, Finding, Rule, fail, ok
+from readiness.engine import SecretValue, is_unknown
+
+REST_API = "aws:apigateway/restApi:RestApi"
+STAGE = "aws:apigateway/stage:Stage"
+FUNCTION = "aws:lambda/function:Function"
+WEB_ACL = "aws:wafv2/webAcl:WebAcl"
+IP_SET = "aws:wafv2/ipSet:IpSet"
+ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+DOMAIN = "aws:apigateway/domainName:DomainName"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+_SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|PRIVATE_KEY|API_KEY|CREDENTIAL", re.IGNORECASE)
+
+
+def _on_api(ctx: Context) -> bool:
+    return bool(ctx.of_type(REST_API) or ctx.of_type(FUNCTION))
+
+
+def _waf_attached(ctx: Context) -> Finding:
+    stages = {r.urn for r in ctx.of_type(STAGE)}
+    assocs = ctx.of_type(ASSOCIATION)
+    if not ctx.of_type(WEB_ACL) or not assocs:
+        return fail("no WAF web ACL associated", "Plaid's checklist: allowlist Plaid's IPs in front of the API")
+    attached = [a for a in assocs if stages & set(getattr(a, "dependencies", []) or [])
+                or str(a.input("resourceArn") or "").find("/stages/") > 0]
+    if not attached:
+        return fail(f"associations {[a.name for a in assocs]} are not on an API Gateway stage",
+                    "associate the web ACL with the REST API's stage")
+    return ok(f"web ACL associated with the stage ({attached[0].name})")
+
+
+def _default_block(ctx: Context) -> Finding:
+    acls = ctx.of_type(WEB_ACL)
+    if not acls:
+        return fail("no WAF web ACL", "declare PlaidAllowlist")
+    bad = [a.name for a in acls if "block" not in (a.input("defaultAction") or {})]
+    if bad:
+        return fail(f"default action allow: {', '.join(bad)}", "default action must be block; allow only Plaid")
+    return ok("default action block; only the allow rule admits requests")
+
+
+def _plaid_ranges(ctx: Context) -> Finding:
+    sets = ctx.of_type(IP_SET)
+    have: set[str] = set()
+    for s in sets:
+        for cidr in s.input("addresses") or []:
+            try:
+                have.add(ipaddress.ip_network(str(cidr)).compressed)
+            except ValueError:
+                continue
+    wanted = [*plaid.PLAID_IPV4_RANGES, *plaid.PLAID_LEGACY_IPV4, *plaid.PLAID_IPV6_RANGES]
+    missing = [c for c in wanted if c not in have]
+    allow_rules = [r for a in ctx.of_type(WEB_ACL) for r in (a.input("rules") or [])
+                   if isinstance(r, dict) and "allow" in (r.get("action") or {})]
+    if missing or not sets:
+        return fail(f"missing from the IP sets: {', '.join(missing) or 'no IP sets'}",
+                    "allowlist both Plaid ranges and every legacy address (Plaid: do not remove them)")
+    if not allow_rules:
+        return fail(f"{len(have)} CIDRs in IP sets, but no rule allows them", "add the allow rule")
+    return ok(f"all {len(wanted)} Plaid ranges allowlisted (IPv4 and IPv6)")
+
+
+def _tls(ctx: Context) -> Finding:
+    bad = [d.name for d in ctx.of_type(DOMAIN) if d.input("securityPolicy") != plaid.MIN_TLS_VERSION]
+    if bad:
+        return fail(f"security policy not {plaid.MIN_TLS_VERSION}: {', '.join(bad)}", "Plaid requires TLS 1.2+")
+    return ok(f"custom domain security policy {plaid.MIN_TLS_VERSION}")
+
+
+def _mtls_prod(ctx: Context) -> Finding:
+    domains = ctx.of_type(DOMAIN)
+    with_mtls = [d for d in domains if (d.input("mutualTlsAuthentication") or {}).get("truststoreUri")]
+    if not with_mtls:
+        return fail("no custom domain with mutual TLS",
+                    "Plaid: enable mTLS in production (set api.customDomain.mtls; coordinate with Plaid)")
+    return ok(f"mTLS on {with_mtls[0].input('domainName')} "
+              f"(truststore {with_mtls[0].input('mutualTlsAuthentication', 'truststoreUri')})")
+
+
+def _no_bypass(ctx: Context) -> Finding:
+    open_apis = [a.name for a in ctx.of_type(REST_API) if a.input("disableExecuteApiEndpoint") is not True]
+    if open_apis:
+        return fail(f"execute-api endpoint enabled on {', '.join(open_apis)}",
+                    "with a custom domain, disable the default endpoint so nothing bypasses its TLS/mTLS")
+    return ok("default execute-api endpoint disabled")
+
+
+def _error_alarm(ctx: Context) -> Finding:
+    for alarm in ctx.of_type(ALARM):
+        queries = alarm.input("metricQueries") or []
+        names = {((q.get("metric") or {}).get("metricName")) for q in queries if isinstance(q, dict)}
+        threshold = alarm.input("threshold")
+        if {"Errors", "Invocations"} <= names and isinstance(threshold, int | float):
+            if threshold <= plaid.ERROR_RATE_ALARM_PERCENT and alarm.input("alarmActions"):
+                return ok(f"{alarm.name}: Lambda error rate > {threshold}% notifies {len(alarm.input('alarmActions'))}"
+                          " target(s)")
+            return fail(f"{alarm.name}: threshold {threshold}%, actions {alarm.input('alarmActions')}",
+                        f"alarm at {plaid.ERROR_RATE_ALARM_PERCENT}% and notify someone")
+    return fail("no error-rate alarm", f"Plaid's checklist: alarm on an error rate above {plaid.ERROR_RATE_ALARM_PERCENT}%")
+
+
+#: The one wildcard allowed: "every log stream of this one log group".
+_LOG_STREAMS = re.compile(r"^arn:[a-z-]+:logs:[a-z0-9-]+:\d{12}:log-group:[^*]+:\*$")
+
+
+def _wildcards(doc: Any) -> list[str]:
+    found = []
+    statements = doc.get("Statement", []) if isinstance(doc, dict) else []
+    for st in statements if isinstance(statements, list) else [statements]:
+        if not isinstance(st, dict):
+            continue
+        for key in ("Action", "Resource", "NotAction", "NotResource"):
+            values = st.get(key, [])
+            for v in values if isinstance(values, list) else [values]:
+                text = str(v)
+                if key.startswith("Not") or (key == "Action" and "*" in text) or (
+                        key == "Resource" and "*" in text and not _LOG_STREAMS.match(text)):
+                    found.append(f"{key} {text}")
+    return found
+
+
+def _least_privilege(ctx: Context) -> Finding:
+    problems = []
+    for role in ctx.of_type(ROLE):
+        if role.input("managedPolicyArns"):
+            problems.append(f"{role.name}: managed policies attached")
+        for inline in role.input("inlinePolicies") or []:
+            problems.append(f"{role.name}: inline policy {inline.get('name') if isinstance(inline, dict) else ''}")
+    policies = ctx.of_type(ROLE_POLICY)
+    if not policies:
+        problems.append("no role policy declared")
+    for pol in policies:
+        raw = pol.input("policy")
+        if is_unknown(raw):
+            problems.append(f"{pol.name}: policy unknown until apply, cannot be judged")
+            continue
+        try:
+            doc = json.loads(raw)
+        except (TypeError, ValueError):
+            problems.append(f"{pol.name}: policy is not JSON")
+            continue
+        problems += [f"{pol.name}: {w}" for w in _wildcards(doc)]
+        actions = sorted({a for st in doc.get("Statement", []) for a in
+                          (st.get("Action") if isinstance(st.get("Action"), list) else [st.get("Action")])})
+        if any(not str(a).startswith("logs:") for a in actions):
+            problems.append(f"{pol.name}: actions beyond writing logs: {', '.join(map(str, actions))}")
+    if problems:
+        return fail("; ".join(problems), "the Lambda needs only logs:CreateLogStream and logs:PutLogEvents on its "
+                    "own log group; no wildcard actions or resources")
+    return ok("Lambda role: logs:CreateLogStream, logs:PutLogEvents on its own log group only")
+
+
+def _no_secret_env(ctx: Context) -> Finding:
+    problems = []
+    for fn in ctx.of_type(FUNCTION):
+        env = fn.inputs.get("environment")
+        if isinstance(env, SecretValue):
+            problems.append(f"{fn.name}: environment holds a secret")
+            continue
+        variables = fn.input("environment", "variables") or {}
+        raw_vars = (env or {}).get("variables") if isinstance(env, dict) else None
+        if isinstance(raw_vars, SecretValue):
+            problems.append(f"{fn.name}: environment variables hold a secret")
+            continue
+        for name, value in (raw_vars or variables).items():
+            if isinstance(value, SecretValue) or _SECRET_NAME.search(name):
+                problems.append(f"{fn.name}: {name}")
+    if problems:
+        return fail("; ".join(problems), "the Lambda validates tokens with public keys; it needs no secret")
+    return ok("no secret in the Lambda's environment")
+
+
+_SEC = "plaid.com/core-exchange/docs/security"
+RULES: tuple[Rule, ...] = (
+    Rule("API-WAF", "A WAF web ACL protects the API stage", _waf_attached, applies=_on_api, source=_SEC),
+    Rule("API-WAF-DEFAULT-BLOCK", "The WAF blocks by default; only Plaid is allowed", _default_block,
+         applies=_on_api, source=_SEC),
+    Rule("API-PLAID-IPS", "Every Plaid range is allowlisted (162.120.88.0/22, 2602:f74b::/40, legacy IPs)",
+         _plaid_ranges, applies=_on_api, source=f"{_SEC}; implementation checklist"),
+    Rule("API-TLS12", "TLS 1.2+ on the custom domain", _tls, applies=lambda c: bool(c.of_type(DOMAIN)), source=_SEC),
+    Rule("API-MTLS-PROD", "Mutual TLS in production", _mtls_prod,
+         applies=lambda c: _on_api(c) and c.environment == "prod", source=_SEC),
+    Rule("API-NO-BYPASS", "No default endpoint bypasses the custom domain", _no_bypass,
+         applies=lambda c: bool(c.of_type(DOMAIN)), source="AWS API Gateway mTLS docs"),
+    Rule("API-ERROR-ALARM", f"An alarm fires on an error rate above {plaid.ERROR_RATE_ALARM_PERCENT}%",
+         _error_alarm, applies=_on_api, source="Plaid implementation checklist (monitoring)"),
+    Rule("API-LEAST-PRIVILEGE", "The Lambda's role writes its logs and nothing else", _least_privilege,
+         applies=lambda c: bool(c.of_type(FUNCTION)), source="plaid-ready-idp house rule (AWS least privilege)"),
+    Rule("API-NO-SECRET-ENV", "No secret in the Lambda's environment variables", _no_secret_env,
+         applies=lambda c: bool(c.of_type(FUNCTION)), source="plaid-ready-idp house rule"),
+)

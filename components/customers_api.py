@@ -1,0 +1,185 @@
+"""PlaidCustomersApi: ``GET <base>/customers/current`` on AWS, the way Plaid's checklist asks.
+
+The Lambda from the deterministic package (``lambdas/build.py``), configured from the tenant contract;
+an API Gateway REST API (WAF cannot attach to HTTP APIs or function URLs), regional and dual-stack;
+the Plaid allowlist WAF on its stage; an optional custom domain with TLS 1.2 and mutual TLS (the
+default execute-api endpoint then off, so nothing bypasses mTLS); alarms and a dashboard.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, Final
+
+import pulumi
+import pulumi_aws as aws
+
+from components import options, plaid
+from components.monitoring import MonitoringArgs, PlaidApiMonitoring
+from components.settings import StackSettings
+from components.tenant import TenantContract
+from components.waf import AllowlistArgs, PlaidAllowlist
+from lambdas import build
+from lambdas.customers_current import names as lambda_names
+
+TYPE: Final = "plaid-ready-idp:api:PlaidCustomersApi"
+RUNTIME: Final = "python3.13"
+PYTHON_VERSION: Final = "3.13"
+ACCESS_LOG_FORMAT: Final = json.dumps({
+    "requestId": "$context.requestId", "ip": "$context.identity.sourceIp", "requestTime": "$context.requestTime",
+    "httpMethod": "$context.httpMethod", "path": "$context.path", "status": "$context.status",
+    "responseLength": "$context.responseLength", "latencyMs": "$context.responseLatency",
+    "integrationLatencyMs": "$context.integrationLatency", "wafStatus": "$context.waf.status",
+    "tlsVersion": "$context.identity.clientCert.validity.notAfter",
+}, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class CustomersApiArgs:
+    settings: StackSettings
+    tenant: TenantContract
+
+
+def log_policy(partition: str, region: str, account: str, log_group: str) -> str:
+    """The Lambda role's only permissions: write its own log group's streams."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": "WriteOwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": f"arn:{partition}:logs:{region}:{account}:log-group:{log_group}:*"}]}, sort_keys=True)
+
+
+LAMBDA_ASSUME_ROLE: Final = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}]},
+    sort_keys=True)
+
+
+class PlaidCustomersApi(pulumi.ComponentResource):
+    base_url: pulumi.Output[str]
+    customers_current_url: pulumi.Output[str]
+    web_acl_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: CustomersApiArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TYPE, name, None, opts)
+        s, api_cfg = args.settings, args.settings.api
+        prefix, tags, protect = s.name_prefix, s.tags, s.is_prod
+        custom = api_cfg.custom_domain
+        disable_default = api_cfg.disable_execute_api_endpoint
+        if disable_default is None:
+            disable_default = custom is not None
+        path = f"{api_cfg.base_path}{plaid.CUSTOMERS_CURRENT_PATH}"
+
+        # -- the Lambda ------------------------------------------------------------------------------
+        self.package = build.build_package(api_cfg.lambda_architecture, PYTHON_VERSION)
+        self.function_name = f"{prefix}-customers-current"
+        log_group_name = f"/aws/lambda/{self.function_name}"
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-fn-logs", name=log_group_name, retention_in_days=api_cfg.log_retention_days, tags=tags,
+            opts=options.child(self))
+        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        self.role = aws.iam.Role(
+            f"{name}-fn-role", name=f"{prefix}-customers-current", assume_role_policy=LAMBDA_ASSUME_ROLE,
+            description="/customers/current Lambda: writes its own logs, nothing else", tags=tags,
+            opts=options.child(self))
+        self.role_policy = aws.iam.RolePolicy(
+            f"{name}-fn-logs-policy", role=self.role.id,
+            policy=pulumi.Output.all(partition.partition, region.region, identity.account_id).apply(
+                lambda a: log_policy(a[0], a[1], a[2], log_group_name)),
+            opts=options.child(self))
+        self.function = aws.lambda_.Function(
+            f"{name}-fn", name=self.function_name, description="Plaid Core Exchange GET /customers/current",
+            runtime=RUNTIME, architectures=[api_cfg.lambda_architecture], handler=build.HANDLER,
+            code=pulumi.FileArchive(str(self.package.zip_path)), source_code_hash=self.package.sha256_base64,
+            memory_size=api_cfg.lambda_memory_mb, timeout=api_cfg.lambda_timeout_seconds, role=self.role.arn,
+            environment={"variables": {
+                **args.tenant.lambda_environment(),
+                "POWERTOOLS_SERVICE_NAME": lambda_names.SERVICE,
+                "POWERTOOLS_METRICS_NAMESPACE": lambda_names.METRICS_NAMESPACE,
+            }},
+            logging_config={"log_format": "JSON", "log_group": log_group_name},
+            tags=tags, opts=options.child(self, depends_on=[self.log_group, self.role_policy]))
+
+        # -- the REST API ----------------------------------------------------------------------------
+        self.api_name = f"{prefix}-core-exchange"
+        self.rest_api = aws.apigateway.RestApi(
+            f"{name}-api", name=self.api_name, description=f"Plaid Core Exchange for {s.institution.name}",
+            endpoint_configuration={"types": "REGIONAL", "ip_address_type": "dualstack"},
+            disable_execute_api_endpoint=disable_default, tags=tags,
+            opts=options.child(self, stateful=True, protect=protect))
+        parent_id: pulumi.Input[str] = self.rest_api.root_resource_id
+        segments = [p for p in path.split("/") if p]
+        self.resources: list[aws.apigateway.Resource] = []
+        for i, segment in enumerate(segments):
+            res = aws.apigateway.Resource(
+                f"{name}-path-{'-'.join(segments[:i + 1])}", rest_api=self.rest_api.id, parent_id=parent_id,
+                path_part=segment, opts=options.child(self))
+            self.resources.append(res)
+            parent_id = res.id
+        leaf = self.resources[-1]
+        self.method = aws.apigateway.Method(
+            f"{name}-get", rest_api=self.rest_api.id, resource_id=leaf.id, http_method="GET",
+            authorization="NONE", opts=options.child(self))
+        self.integration = aws.apigateway.Integration(
+            f"{name}-get-lambda", rest_api=self.rest_api.id, resource_id=leaf.id, http_method=self.method.http_method,
+            type="AWS_PROXY", integration_http_method="POST", uri=self.function.invoke_arn, opts=options.child(self))
+        self.permission = aws.lambda_.Permission(
+            f"{name}-invoke", action="lambda:InvokeFunction", function=self.function.name,
+            principal="apigateway.amazonaws.com",
+            source_arn=self.rest_api.execution_arn.apply(lambda arn: f"{arn}/*/GET{path}"), opts=options.child(self))
+        definition = hashlib.sha256(json.dumps(
+            {"path": path, "method": "GET", "integration": "AWS_PROXY", "code": self.package.sha256_base64},
+            sort_keys=True).encode()).hexdigest()
+        self.deployment = aws.apigateway.Deployment(
+            f"{name}-deployment", rest_api=self.rest_api.id, triggers={"redeploy": definition},
+            description="Redeployed when the API definition or the function's code changes",
+            opts=options.child(self, depends_on=[self.method, self.integration]))
+        self.access_logs = aws.cloudwatch.LogGroup(
+            f"{name}-access-logs", name=f"/aws/apigateway/{self.api_name}/{api_cfg.stage_name}",
+            retention_in_days=api_cfg.log_retention_days, tags=tags, opts=options.child(self))
+        self.stage = aws.apigateway.Stage(
+            f"{name}-stage", rest_api=self.rest_api.id, deployment=self.deployment.id,
+            stage_name=api_cfg.stage_name,
+            access_log_settings={"destination_arn": self.access_logs.arn, "format": ACCESS_LOG_FORMAT},
+            tags=tags, opts=options.child(self))
+        self.method_settings = aws.apigateway.MethodSettings(
+            f"{name}-throttling", rest_api=self.rest_api.id, stage_name=self.stage.stage_name, method_path="*/*",
+            settings={"metrics_enabled": True, "throttling_rate_limit": float(api_cfg.throttle_rate_limit),
+                      "throttling_burst_limit": api_cfg.throttle_burst_limit, "logging_level": "OFF",
+                      "data_trace_enabled": False},
+            opts=options.child(self))
+
+        # -- WAF, custom domain, monitoring ----------------------------------------------------------
+        self.allowlist = PlaidAllowlist(f"{name}-allowlist", AllowlistArgs(
+            name_prefix=prefix, stage_arn=self.stage.arn, extra_cidrs=list(s.allowlist.extra_cidrs),
+            rate_limit_per_5_min=s.allowlist.rate_limit_per_5_min, log_retention_days=api_cfg.log_retention_days,
+            tags=tags), opts=pulumi.ResourceOptions(parent=self))
+
+        self.domain = self.mapping = None
+        if custom is not None:
+            mtls: dict[str, Any] | None = None
+            if custom.mtls is not None:
+                mtls = {"truststore_uri": custom.mtls.truststore_uri,
+                        "truststore_version": custom.mtls.truststore_version}
+            self.domain = aws.apigateway.DomainName(
+                f"{name}-domain", domain_name=custom.domain_name, regional_certificate_arn=custom.certificate_arn,
+                endpoint_configuration={"types": "REGIONAL", "ip_address_type": "dualstack"},
+                security_policy=plaid.MIN_TLS_VERSION, mutual_tls_authentication=mtls, tags=tags,
+                opts=options.child(self, stateful=True, protect=protect))
+            self.mapping = aws.apigateway.BasePathMapping(
+                f"{name}-mapping", rest_api=self.rest_api.id, stage_name=self.stage.stage_name,
+                domain_name=self.domain.domain_name, opts=options.child(self))
+            self.base_url = pulumi.Output.from_input(f"https://{custom.domain_name}{api_cfg.base_path}")
+        else:
+            self.base_url = self.stage.invoke_url.apply(lambda u: f"{u.rstrip('/')}{api_cfg.base_path}")
+        self.customers_current_url = self.base_url.apply(lambda b: f"{b}{plaid.CUSTOMERS_CURRENT_PATH}")
+
+        self.monitoring = PlaidApiMonitoring(f"{name}-monitoring", MonitoringArgs(
+            name_prefix=prefix, function_name=self.function_name, api_name=self.api_name,
+            stage_name=api_cfg.stage_name, web_acl_name=self.allowlist.web_acl_name, region=region.region,
+            latency_p99_ms=s.alarms.latency_p99_ms, email=s.alarms.email, tags=tags),
+            opts=pulumi.ResourceOptions(parent=self))
+        self.web_acl_arn = self.allowlist.web_acl_arn
+        self.register_outputs({"base_url": self.base_url, "customers_current_url": self.customers_current_url,
+                               "web_acl_arn": self.web_acl_arn})
