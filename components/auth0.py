@@ -94,7 +94,7 @@ class PlaidAuth0Tenant(pulumi.ComponentResource):
             name=f"{s.institution.name} Core Exchange API",
             identifier=s.audience,
             signing_alg="RS256",
-            token_dialect="rfc9068_profile",
+            token_dialect="rfc9068_profile",  # noqa: S106 - a token format, not a password
             token_lifetime=a0.access_token_lifetime_seconds,
             token_lifetime_for_web=a0.access_token_lifetime_seconds,
             allow_offline_access="offline_access" in s.scopes,

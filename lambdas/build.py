@@ -84,7 +84,7 @@ def _install(target: Path, arch: str, python_version: str) -> None:
     cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
            "--no-deps", "--platform", ARCHES[arch], "--only-binary=:all:", "--implementation", "cp",
            "--python-version", python_version, "--target", str(target), "-r", str(REQUIREMENTS)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)  # noqa: S603 - fixed argv
     if proc.returncode != 0:
         tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
         raise BuildError(f"pip could not fetch the Lambda's {arch} wheels (PyPI must be reachable):\n{tail}")

@@ -54,7 +54,8 @@ def load(environ: Mapping[str, str]) -> Config:
     algorithms = tuple(a.strip() for a in (get(env.TOKEN_ALGORITHMS) or "RS256").split(",") if a.strip())
     bad = [a for a in algorithms if a not in ASYMMETRIC]
     if bad or not algorithms:
-        problems.append(f"{env.TOKEN_ALGORITHMS} must list asymmetric algorithms only ({', '.join(sorted(ASYMMETRIC))})")
+        allowed = ", ".join(sorted(ASYMMETRIC))
+        problems.append(f"{env.TOKEN_ALGORITHMS} must list asymmetric algorithms only ({allowed})")
     claim = get(env.CONSISTENCY_KEY_CLAIM) or "sub"
     prefix = environ.get(env.CONSISTENCY_KEY_PREFIX) or ""
     if len(prefix) > 32:

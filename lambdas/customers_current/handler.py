@@ -137,7 +137,8 @@ def _handle(event: Mapping[str, Any]) -> tuple[dict[str, Any], str, str | None, 
     try:
         claims = verify(_bearer(event), state.jwks, state.config.policy)
     except TokenRejected as exc:
-        resp = _error(plaid.CUSTOMER_NOT_AUTHORIZED, exc.category, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        resp = _error(plaid.CUSTOMER_NOT_AUTHORIZED, exc.category,
+                      {"WWW-Authenticate": 'Bearer error="invalid_token"'})
         return resp, "unauthorized", exc.category, None
     except JwksUnavailable:
         resp = _error(plaid.SUBSYSTEM_UNAVAILABLE, "identity provider keys unavailable",
@@ -147,7 +148,8 @@ def _handle(event: Mapping[str, Any]) -> tuple[dict[str, Any], str, str | None, 
     if key is None:
         logger.error("consistency key claim missing or outside 7..256 characters: server-side misconfiguration",
                      extra={"claim": state.config.key_claim})
-        return _error(plaid.INTERNAL_SERVER_ERROR, "customer identifier unavailable"), "bad_key", "consistency key", None
+        resp = _error(plaid.INTERNAL_SERVER_ERROR, "customer identifier unavailable")
+        return resp, "bad_key", "consistency key", None
     return _response(200, {"customerId": key}), "ok", None, key
 
 

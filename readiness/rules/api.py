@@ -112,7 +112,8 @@ def _error_alarm(ctx: Context) -> Finding:
                           " target(s)")
             return fail(f"{alarm.name}: threshold {threshold}%, actions {alarm.input('alarmActions')}",
                         f"alarm at {plaid.ERROR_RATE_ALARM_PERCENT}% and notify someone")
-    return fail("no error-rate alarm", f"Plaid's checklist: alarm on an error rate above {plaid.ERROR_RATE_ALARM_PERCENT}%")
+    return fail("no error-rate alarm",
+                f"Plaid's checklist: alarm on an error rate above {plaid.ERROR_RATE_ALARM_PERCENT}%")
 
 
 #: The one wildcard allowed: "every log stream of this one log group".

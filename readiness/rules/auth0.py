@@ -125,7 +125,8 @@ def _grants(ctx: Context) -> Finding:
         return bad
     c = ctx.of_type(CLIENT)[0]
     grants = c.input("grantTypes") or []
-    declared = f"client {c.name}: {', '.join(grants)} ({c.input('appType')}, oidcConformant {c.input('oidcConformant')})"
+    declared = (f"client {c.name}: {', '.join(grants)} ({c.input('appType')}, "
+                f"oidcConformant {c.input('oidcConformant')})")
     if sorted(grants) != sorted(plaid.REQUIRED_GRANT_TYPES):
         return fail(declared, f"exactly {' and '.join(plaid.REQUIRED_GRANT_TYPES)}; nothing else")
     if c.input("appType") != "regular_web" or c.input("oidcConformant") is not True:
