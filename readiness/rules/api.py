@@ -188,11 +188,13 @@ def _no_secret_env(ctx: Context) -> Finding:
 
 
 _SEC = "plaid.com/core-exchange/docs/security"
+_RANGES = plaid.PLAID_IPV4_RANGES + plaid.PLAID_IPV6_RANGES
 RULES: tuple[Rule, ...] = (
     Rule("API-WAF", "A WAF web ACL protects the API stage", _waf_attached, applies=_on_api, source=_SEC),
     Rule("API-WAF-DEFAULT-BLOCK", "The WAF blocks by default; only Plaid is allowed", _default_block,
          applies=_on_api, source=_SEC),
-    Rule("API-PLAID-IPS", "Every Plaid range is allowlisted (162.120.88.0/22, 2602:f74b::/40, legacy IPs)",
+    Rule("API-PLAID-IPS", f"Every Plaid range is allowlisted ({', '.join(_RANGES)}, "
+         f"{len(plaid.PLAID_LEGACY_IPV4)} legacy IPs)",
          _plaid_ranges, applies=_on_api, source=f"{_SEC}; implementation checklist"),
     Rule("API-TLS12", "TLS 1.2+ on the custom domain", _tls, applies=lambda c: bool(c.of_type(DOMAIN)), source=_SEC),
     Rule("API-MTLS-PROD", "Mutual TLS in production", _mtls_prod,
