@@ -56,9 +56,9 @@ class JwksClient(PyJWKClient):
     """PyJWKClient plus what Lambda needs: a cooldown after *failed* fetches too (PyJWKClient cools down
     only after successes), and fetch counters for metrics."""
 
-    def __init__(self, uri: str, cooldown_seconds: float = COOLDOWN_SECONDS) -> None:
+    def __init__(self, uri: str, cooldown_seconds: float | None = None) -> None:
         super().__init__(uri, cache_jwk_set=True, lifespan=_NEVER, timeout=JWKS_TIMEOUT_SECONDS,
-                         cooldown_duration=cooldown_seconds)
+                         cooldown_duration=COOLDOWN_SECONDS if cooldown_seconds is None else cooldown_seconds)
         self.fetches = 0
         self.errors = 0
         self._last_failure: float | None = None
@@ -82,7 +82,7 @@ def _signing_key(client: JwksClient, kid: str, algorithms: tuple[str, ...]) -> A
         key = client.get_signing_key(kid)
     except PyJWKClientConnectionError as exc:
         raise JwksUnavailable(str(exc)) from None
-    except PyJWKSetError as exc:  # the endpoint answered, but with no usable key: an IdP outage too
+    except (PyJWKSetError, ValueError) as exc:  # an answer with no usable key, or not JSON: an outage too
         raise JwksUnavailable(str(exc)) from None
     except PyJWKClientError as exc:
         if client.jwk_set_cache is None or client.jwk_set_cache.get() is None:

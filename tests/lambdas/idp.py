@@ -56,7 +56,7 @@ def token(key: Key, *, claims: dict[str, Any] | None = None, headers: dict[str, 
     payload.update(claims or {})
     for k in drop:
         payload.pop(k, None)
-    hdr = {"kid": key.kid, **(headers or {})}
+    hdr = {k: v for k, v in {"kid": key.kid, **(headers or {})}.items() if v is not None}
     return jwt.encode(payload, key.private, algorithm=alg or key.alg, headers=hdr)
 
 
