@@ -69,10 +69,10 @@ def cache_key(arch: str, python_version: str) -> str:
 
 
 def _zip_folder(folder: Path, zip_path: Path) -> None:
-    entries = sorted(p for p in folder.rglob("*") if p.is_file())
+    entries = sorted((p.relative_to(folder).as_posix(), p) for p in folder.rglob("*") if p.is_file())
     with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-        for path in entries:
-            info = zipfile.ZipInfo(str(path.relative_to(folder)).replace(os.sep, "/"), date_time=_EPOCH)
+        for name, path in entries:
+            info = zipfile.ZipInfo(name, date_time=_EPOCH)
             mode = 0o755 if os.access(path, os.X_OK) else 0o644
             info.external_attr = (0o100000 | mode) << 16
             info.compress_type = zipfile.ZIP_DEFLATED

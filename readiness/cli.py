@@ -33,9 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--json", action="store_true", help="machine-readable output")
     plan.add_argument("--dir", type=Path, default=None, help="project directory (default: this checkout)")
     plan.add_argument("--traceback", action="store_true", help="show a traceback if the program fails")
-    serve = sub.add_parser("serve-customers", help="serve the /customers/current handler on 127.0.0.1",
-                           add_help=False)
-    serve.add_argument("rest", nargs=argparse.REMAINDER)
+    # Its own arguments are parsed by lambdas.local_server (main() hands them over untouched).
+    sub.add_parser("serve-customers", help="serve the /customers/current handler on 127.0.0.1 (--port N)")
     return p
 
 
@@ -86,13 +85,13 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # Pulumi's mock engine logs through the root logger; keep its chatter off the plan output.
     os.environ.setdefault("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "true")
+    if argv[:1] == ["serve-customers"]:
+        from lambdas.local_server import run
+
+        return run(argv[1:])
     args = _parser().parse_args(argv)
     if args.command == "plan":
         return _plan(args)
-    if args.command == "serve-customers":
-        from lambdas.local_server import run
-
-        return run(args.rest)
     return EXIT_USAGE  # unreachable: argparse requires a command
 
 
