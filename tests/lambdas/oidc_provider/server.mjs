@@ -1,0 +1,67 @@
+// A real OIDC provider on 127.0.0.1 for the end-to-end tests of /customers/current.
+// npm oidc-provider (the library Plaid's sample server uses), configured the way Plaid needs an IdP:
+// JWT access tokens for an audience even when the client sends no `resource` (resource indicators with
+// a default resource), scopes `openid offline_access`, 900-second access tokens, rotating refresh
+// tokens, a confidential client with client_secret_basic and Plaid's redirect URI.
+//
+//   node server.mjs   (env: PORT, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, AUDIENCE, ACCESS_TOKEN_TTL)
+// Prints "ready <issuer>" on stdout once listening on 127.0.0.1.
+import { generateKeyPairSync } from "node:crypto";
+import Provider from "oidc-provider";
+
+const port = Number(process.env.PORT);
+const audience = process.env.AUDIENCE;
+const issuer = `http://127.0.0.1:${port}`;
+const accessTokenTTL = Number(process.env.ACCESS_TOKEN_TTL || 900);
+const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+const jwk = { ...privateKey.export({ format: "jwk" }), kid: "test-rs256-1", use: "sig", alg: "RS256" };
+
+const provider = new Provider(issuer, {
+  clients: [{
+    client_id: process.env.CLIENT_ID,
+    client_secret: process.env.CLIENT_SECRET,
+    redirect_uris: [process.env.REDIRECT_URI],
+    grant_types: ["authorization_code", "refresh_token"],
+    response_types: ["code"],
+    token_endpoint_auth_method: "client_secret_basic",
+  }],
+  jwks: { keys: [jwk] },
+  scopes: ["openid", "offline_access"],
+  claims: { openid: ["sub"] },
+  // The account id is the login the test submits: the consistency key Plaid would read as `sub`.
+  findAccount: async (_ctx, id) => ({ accountId: id, claims: async () => ({ sub: id }) }),
+  features: {
+    devInteractions: { enabled: true },
+    resourceIndicators: {
+      enabled: true,
+      defaultResource: async () => audience,
+      useGrantedResource: async () => true,
+      getResourceServerInfo: async () => ({
+        scope: "",
+        audience,
+        accessTokenTTL,
+        accessTokenFormat: "jwt",
+        jwt: { sign: { alg: "RS256" } },
+      }),
+    },
+  },
+  pkce: { required: () => false },
+  rotateRefreshToken: true,
+  ttl: {
+    AccessToken: accessTokenTTL,
+    AuthorizationCode: 600,
+    IdToken: 3600,
+    RefreshToken: 397 * 86400,
+    Grant: 397 * 86400,
+    Interaction: 600,
+    Session: 86400,
+  },
+});
+provider.proxy = false;
+
+const server = provider.listen(port, "127.0.0.1", () => {
+  process.stdout.write(`ready ${issuer}\n`);
+});
+const stop = () => server.close(() => process.exit(0));
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);
