@@ -45,6 +45,12 @@ class _Secret:
     def __repr__(self) -> str:
         return "[secret]"
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Secret) and other.value == self.value
+
+    def __hash__(self) -> int:
+        return hash(("secret", repr(self.value)))
+
 
 SecretValue = _Secret
 
