@@ -149,7 +149,8 @@ def test_attribute_mapping_adds_the_action_and_changes_the_claim():
     assert action.input("runtime") == "node22" and action.input("deploy") is True
     assert action.input("supportedTriggers") == {"id": "post-login", "version": "v3"}
     code = action.input("code")
-    assert '"https://api.firstplatypus.example/fdx/consistency_key"' in code and '["app_metadata", "customer_id"]' in code
+    assert '"https://api.firstplatypus.example/fdx/consistency_key"' in code
+    assert '["app_metadata", "customer_id"]' in code
     trig = d.one(TRIGGER, "fpb-post-login")
     assert trig.input("trigger") == "post-login" and trig.input("actions")[0]["id"] == "fpb-consistency-key-id"
     assert d.outputs["env"]["CONSISTENCY_KEY_CLAIM"] == "https://api.firstplatypus.example/fdx/consistency_key"
