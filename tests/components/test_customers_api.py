@@ -24,7 +24,8 @@ DEPLOY, STAGE = "aws:apigateway/deployment:Deployment", "aws:apigateway/stage:St
 SETTINGS_T = "aws:apigateway/methodSettings:MethodSettings"
 DOMAIN, MAPPING = "aws:apigateway/domainName:DomainName", "aws:apigateway/basePathMapping:BasePathMapping"
 IPSET, ACL = "aws:wafv2/ipSet:IpSet", "aws:wafv2/webAcl:WebAcl"
-ASSOC, WAFLOG = "aws:wafv2/webAclAssociation:WebAclAssociation", "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
+ASSOC = "aws:wafv2/webAclAssociation:WebAclAssociation"
+WAFLOG = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
 ALARM, LOGS = "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:cloudwatch/logGroup:LogGroup"
 CUSTOM = {"customDomain": {"domainName": "fdx.firstplatypus.example",
                            "certificateArn": "arn:aws:acm:us-east-1:111122223333:certificate/abcd-1234",
@@ -114,7 +115,8 @@ def test_rest_api_path_method_integration_permission(dev):
     assert api.input("disableExecuteApiEndpoint") is False
     paths = [(r.input("pathPart"), r.input("parentId")) for r in sorted(dev.of_type(RES), key=lambda r: len(r.name))]
     assert paths == [("fdx", "fpb-customers-api-root"), ("v6", "fpb-customers-path-fdx-id"),
-                     ("customers", "fpb-customers-path-fdx-v6-id"), ("current", "fpb-customers-path-fdx-v6-customers-id")]
+                     ("customers", "fpb-customers-path-fdx-v6-id"),
+                     ("current", "fpb-customers-path-fdx-v6-customers-id")]
     m = dev.one(METHOD)
     assert m.input("httpMethod") == "GET" and m.input("authorization") == "NONE"
     assert m.input("resourceId") == "fpb-customers-path-fdx-v6-customers-current-id"
@@ -163,7 +165,8 @@ def test_waf_rules_ip_sets_and_association(dev):
     assert refs == ["arn:aws:wafv2:us-east-1:123456789012:fpb-dev-plaid-ipv4",
                     "arn:aws:wafv2:us-east-1:123456789012:fpb-dev-plaid-ipv6"]
     assoc = dev.one(ASSOC)
-    assert assoc.input("resourceArn") == "arn:aws:apigateway:us-east-1::/restapis/fpb-customers-stage-api-id/stages/live"
+    stage_arn = "arn:aws:apigateway:us-east-1::/restapis/fpb-customers-stage-api-id/stages/live"
+    assert assoc.input("resourceArn") == stage_arn
     assert assoc.input("webAclArn") == "arn:aws:wafv2:us-east-1:123456789012:fpb-dev-plaid-allowlist"
     log = dev.one(WAFLOG)
     assert log.input("redactedFields") == [{"singleHeader": {"name": "authorization"}}]
