@@ -13,6 +13,8 @@ out after 2 s; cached keys keep serving while the JWKS endpoint is down.
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from dataclasses import dataclass
 from typing import Any, Final
@@ -96,16 +98,29 @@ def _signing_key(client: JwksClient, kid: str, algorithms: tuple[str, ...]) -> A
     return key
 
 
+def _header(token: str) -> dict[str, Any]:
+    """The JOSE header, read only to choose the key (PyJWT re-reads and validates the whole token in
+    ``jwt.decode``). Parsed directly: ``jwt.get_unverified_header`` would validate the base64url alphabet
+    character by character a second time, which was a third of the warm request's cost."""
+    segment = token.split(".", 1)[0]
+    try:
+        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (ValueError, TypeError):
+        raise TokenRejected("malformed token") from None
+    if not isinstance(header, dict):
+        raise TokenRejected("malformed token")
+    if "crit" in header:  # no extension is understood here (RFC 7515 4.1.11)
+        raise TokenRejected("malformed token")
+    return header
+
+
 def verify(token: str, client: JwksClient, policy: Policy) -> dict[str, Any]:
     """Return the token's claims, or raise TokenRejected / JwksUnavailable."""
     if len(token.encode("utf-8", "ignore")) > MAX_TOKEN_BYTES:
         raise TokenRejected("token too large")
     if token.count(".") != 2:
         raise TokenRejected("malformed token")
-    try:
-        header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError:
-        raise TokenRejected("malformed token") from None
+    header = _header(token)
     alg = header.get("alg")
     if not isinstance(alg, str) or alg not in policy.algorithms:
         raise TokenRejected("algorithm not allowed")

@@ -144,6 +144,7 @@ def test_jwk_alg_must_match_token_alg(rsa):
     assert resp["statusCode"] == 401
 
 
+@pytest.mark.filterwarnings("ignore:The RSA key is 1024 bits")
 def test_keys_for_encryption_and_weak_keys_are_ignored():
     enc_key = rsa_key("enc-key", use="enc")
     weak = rsa_key("weak-key", bits=1024)
