@@ -213,21 +213,6 @@ class RecordingMonitor(MockMonitor):
                 wrapper.fields["value"].CopyFrom(val)
         return resp
 
-    # -- queries used by tests and rules ------------------------------------------------------
-
-    def custom(self) -> list[DeclaredResource]:
-        return [r for r in self.declared if r.custom]
-
-    def of_type(self, typ: str) -> list[DeclaredResource]:
-        return [r for r in self.declared if r.type == typ]
-
-    def one(self, typ: str, name: str | None = None) -> DeclaredResource:
-        found = [r for r in self.declared if r.type == typ and (name is None or r.name == name)]
-        if len(found) != 1:
-            names = sorted(r.name for r in self.declared if r.type == typ)
-            raise AssertionError(f"expected exactly one {typ}{f' named {name}' if name else ''}; got {names}")
-        return found[0]
-
 
 def install(compute: bool, project: str, stack: str) -> RecordingMonitor:
     """Install recording mocks into the Pulumi runtime; returns the monitor."""

@@ -34,6 +34,17 @@ _FORBIDDEN_HEADERS: Final = ("jwk", "jku", "x5u", "x5c")
 ASYMMETRIC: Final = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"})
 
 
+#: PyJWT's verdicts -> the short, safe category returned as debugMessage (anything else: "invalid token").
+_CATEGORIES: Final = (
+    (jwt.ExpiredSignatureError, "token expired"),
+    (jwt.ImmatureSignatureError, "token not yet valid"),
+    (jwt.InvalidIssuerError, "wrong issuer"),
+    (jwt.InvalidAudienceError, "wrong audience"),
+    (jwt.MissingRequiredClaimError, "missing claim"),
+    (jwt.InvalidSignatureError, "invalid signature"),
+)
+
+
 class TokenRejected(Exception):
     """The token is not acceptable. ``category`` is short and safe to log and to return."""
 
@@ -137,20 +148,9 @@ def verify(token: str, client: JwksClient, policy: Policy) -> dict[str, Any]:
             audience=policy.audience, leeway=LEEWAY_SECONDS,
             options={"require": require, "verify_aud": policy.audience is not None, "strict_aud": False},
         )
-    except jwt.ExpiredSignatureError:
-        raise TokenRejected("token expired") from None
-    except jwt.ImmatureSignatureError:
-        raise TokenRejected("token not yet valid") from None
-    except jwt.InvalidIssuerError:
-        raise TokenRejected("wrong issuer") from None
-    except jwt.InvalidAudienceError:
-        raise TokenRejected("wrong audience") from None
-    except jwt.MissingRequiredClaimError:
-        raise TokenRejected("missing claim") from None
-    except jwt.InvalidSignatureError:
-        raise TokenRejected("invalid signature") from None
-    except (jwt.PyJWTError, ValueError, TypeError):
-        raise TokenRejected("invalid token") from None
+    except (jwt.PyJWTError, ValueError, TypeError) as exc:
+        category = next((c for kind, c in _CATEGORIES if isinstance(exc, kind)), "invalid token")
+        raise TokenRejected(category) from None
     if policy.client_id is not None:
         # Cognito access tokens: no aud; client_id and token_use instead. An ID token must not pass.
         if claims.get("token_use") != "access":
