@@ -139,9 +139,17 @@ def display(value: Any) -> Any:
     return f"<{type(value).__name__}>"
 
 
-def _short(value: Any, width: int = 100) -> str:
-    text = json.dumps(display(value), sort_keys=True)
-    return text if len(text) <= width else text[: width - 1] + f"… ({len(text)} chars)"
+def _rendered(key: str, value: Any, pad: str, width: int = 100, max_text: int = 400) -> list[str]:
+    """``key: value`` lines. Long lists and mappings (IP sets, WAF rules) are shown whole, one item per
+    line: a reviewer must see every security-relevant value. Only long plain strings are shortened."""
+    shown = display(value)
+    text = json.dumps(shown, sort_keys=True)
+    if len(text) <= width:
+        return [f"{pad}{key}: {text}"]
+    if isinstance(shown, list | dict):
+        first, *rest = json.dumps(shown, sort_keys=True, indent=2).splitlines()
+        return [f"{pad}{key}: {first}", *(f"{pad}  {line}" for line in rest)]
+    return [f"{pad}{key}: {text if len(text) <= max_text else text[: max_text - 1] + f'… ({len(text)} chars)'}"]
 
 
 @dataclass
@@ -199,13 +207,13 @@ class PlanReport:
                 flag = "  [protected]" if r.protect else ""
                 lines.append(f"{pad}+ {r.type}  {r.name}{flag}")
                 for key in sorted(r.inputs):
-                    lines.append(f"{pad}      {key}: {_short(r.inputs[key])}")
+                    lines.extend(_rendered(key, r.inputs[key], f"{pad}      "))
                 walk(r.urn, depth + 1)
 
         walk("", 1)
         lines += ["", "Outputs:"]
         for key in sorted(self.outputs):
-            lines.append(f"    {key}: {_short(self.outputs[key], 120)}")
+            lines.extend(_rendered(key, self.outputs[key], "    ", width=120))
         counts = {s: sum(1 for x in self.results if x.finding.status is s) for s in Status}
         lines += ["", f"Plaid readiness ({len(self.results)} rules: {counts[Status.PASS]} pass, "
                       f"{counts[Status.CLOSEST]} closest-possible, {counts[Status.FAIL]} fail)"]
