@@ -105,3 +105,12 @@ def test_failing_rule_exits_1(tmp_path: Path):
                        capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert r.returncode == 1, r.stderr
     assert "Verdict: NOT READY for Plaid" in r.stdout
+
+
+def test_security_relevant_lists_are_shown_whole(example: PlanReport):
+    from components import plaid
+
+    text = example.to_text()
+    for cidr in (*plaid.PLAID_IPV4_RANGES, *plaid.PLAID_LEGACY_IPV4, *plaid.PLAID_IPV6_RANGES):
+        assert f'"{cidr}"' in text
+    assert '"allow-plaid"' in text and '"rate-limit-per-ip"' in text
