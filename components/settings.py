@@ -23,6 +23,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -254,21 +255,14 @@ class StackSettings(_Model):
             raise ValueError("audience given as a URL must be an https:// URL (Plaid requires TLS)")
         return v
 
-    @field_validator("scopes")
+    @field_validator("scopes", "redirect_uris")
     @classmethod
-    def _scopes(cls, values: list[str]) -> list[str]:
+    def _entries(cls, values: list[str], info: ValidationInfo) -> list[str]:
         for i, v in enumerate(values):
-            if not re.fullmatch(r"[\x21\x23-\x5b\x5d-\x7e]{1,128}", v):
+            if info.field_name == "redirect_uris":
+                _https_url(v, f"entry {i}")
+            elif not re.fullmatch(r"[\x21\x23-\x5b\x5d-\x7e]{1,128}", v):
                 raise ValueError(f"entry {i} is not a valid OAuth scope (RFC 6749 3.3: no spaces or quotes)")
-        if len(set(values)) != len(values):
-            raise ValueError("contains duplicates")
-        return values
-
-    @field_validator("redirect_uris")
-    @classmethod
-    def _redirects(cls, values: list[str]) -> list[str]:
-        for i, v in enumerate(values):
-            _https_url(v, f"entry {i}")
         if len(set(values)) != len(values):
             raise ValueError("contains duplicates")
         return values

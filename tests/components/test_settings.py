@@ -181,3 +181,14 @@ def test_attribute_mapping_needs_plain_oauth2():
         "different key than /customers/current. Remove the attribute, or remove openid from scopes"]
     s = make_settings(consistencyKey={"attribute": "app_metadata.customer_id"}, scopes=["offline_access"])
     assert s.consistency_key.attribute == "app_metadata.customer_id"
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"scopes": ["openid", "openid"]}, f"{PROJECT}:scopes: contains duplicates"),
+    ({"scopes": ["open id"]},
+     f"{PROJECT}:scopes: entry 0 is not a valid OAuth scope (RFC 6749 3.3: no spaces or quotes)"),
+    ({"redirectUris": [plaid.PLAID_REDIRECT_URI, plaid.PLAID_REDIRECT_URI]},
+     f"{PROJECT}:redirectUris: contains duplicates"),
+])
+def test_list_entries(changes, message):
+    assert problems(settings_with(**changes)) == [message]
