@@ -32,7 +32,7 @@ ACCESS_LOG_FORMAT: Final = json.dumps({
     "httpMethod": "$context.httpMethod", "path": "$context.path", "status": "$context.status",
     "responseLength": "$context.responseLength", "latencyMs": "$context.responseLatency",
     "integrationLatencyMs": "$context.integrationLatency", "wafStatus": "$context.waf.status",
-    "tlsVersion": "$context.identity.clientCert.validity.notAfter",
+    "clientCertNotAfter": "$context.identity.clientCert.validity.notAfter",
 }, sort_keys=True)
 
 

@@ -7,7 +7,7 @@ the Lambda's environment (:meth:`TenantContract.lambda_environment`) with the na
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 
@@ -48,7 +48,7 @@ class TenantContract:
     audience: pulumi.Input[str] | None
     client_id: pulumi.Input[str]
     credentials_secret_arn: pulumi.Input[str]
-    validation: TokenValidation = field(default_factory=lambda: TokenValidation(audience=""))
+    validation: TokenValidation
 
     def lambda_environment(self) -> dict[str, pulumi.Input[str]]:
         """The /customers/current Lambda's environment variables, exactly as it reads them.

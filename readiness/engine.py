@@ -34,7 +34,7 @@ MOCK_ACCOUNT = "123456789012"
 MOCK_REGION = "us-east-1"
 
 
-class _Secret:
+class SecretValue:
     """Marker for a secret value in recorded inputs (keeps the value for tests, never prints it)."""
 
     __slots__ = ("value",)
@@ -46,13 +46,12 @@ class _Secret:
         return "[secret]"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Secret) and other.value == self.value
+        return isinstance(other, SecretValue) and other.value == self.value
 
     def __hash__(self) -> int:
         return hash(("secret", repr(self.value)))
 
 
-SecretValue = _Secret
 
 
 @dataclass
@@ -86,7 +85,7 @@ class DeclaredResource:
 
 
 def unwrap(value: Any) -> Any:
-    return value.value if isinstance(value, _Secret) else value
+    return value.value if isinstance(value, SecretValue) else value
 
 
 def is_unknown(value: Any) -> bool:
@@ -94,9 +93,9 @@ def is_unknown(value: Any) -> bool:
 
 
 def _to_plain(value: Any) -> Any:
-    """Turn deserialized RPC values into plain Python: secrets -> _Secret, floats that are ints -> int."""
+    """Turn deserialized RPC values into plain Python: secrets -> SecretValue, floats that are ints -> int."""
     if rpc.is_rpc_secret(value):
-        return _Secret(_to_plain(rpc.unwrap_rpc_secret(value)))
+        return SecretValue(_to_plain(rpc.unwrap_rpc_secret(value)))
     if isinstance(value, dict):
         return {k: _to_plain(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -266,5 +265,5 @@ def run_program(program_dir: Path, project: str, stack: str, config: Mapping[str
             out = pulumi.Output.from_input(value)
             resolved = _sync_await(out.future(with_unknowns=True))
             secret = _sync_await(out.is_secret())
-            outputs[key] = _Secret(resolved) if secret else _to_plain(resolved)
+            outputs[key] = SecretValue(resolved) if secret else _to_plain(resolved)
     return ProgramRun(resources=list(monitor.declared), outputs=outputs)

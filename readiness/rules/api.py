@@ -171,15 +171,11 @@ def _no_secret_env(ctx: Context) -> Finding:
     problems = []
     for fn in ctx.of_type(FUNCTION):
         env = fn.inputs.get("environment")
-        if isinstance(env, SecretValue):
+        variables = env.get("variables") if isinstance(env, dict) else None
+        if isinstance(env, SecretValue) or isinstance(variables, SecretValue):
             problems.append(f"{fn.name}: environment holds a secret")
             continue
-        variables = fn.input("environment", "variables") or {}
-        raw_vars = (env or {}).get("variables") if isinstance(env, dict) else None
-        if isinstance(raw_vars, SecretValue):
-            problems.append(f"{fn.name}: environment variables hold a secret")
-            continue
-        for name, value in (raw_vars or variables).items():
+        for name, value in (variables or {}).items():
             if isinstance(value, SecretValue) or _SECRET_NAME.search(name):
                 problems.append(f"{fn.name}: {name}")
     if problems:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from components import plaid
-from readiness.checklist import Context, Finding, Rule, closest, fail, ok
+from readiness.checklist import Context, Finding, Rule, fail, ok
 
 SECRET = "aws:secretsmanager/secret:Secret"
 SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
@@ -101,5 +101,3 @@ RULES: tuple[Rule, ...] = (
     Rule("PROD-RECOVERY", "Prod keeps a deleted client secret recoverable for 30 days",
          _recovery_window, applies=lambda ctx: ctx.environment == "prod", source="plaid-ready-idp house rule"),
 )
-
-__all__ = ["RULES", "STATEFUL_TYPES", "closest"]
