@@ -26,7 +26,8 @@ from typing import Final
 import pulumi
 import pulumi_auth0 as auth0
 
-from components import options, plaid
+import plaid_contract as plaid
+from components import options
 from components.client_secret import ClientSecretArgs, PlaidClientSecret
 from components.settings import StackSettings
 from components.tenant import TenantContract, TokenValidation
@@ -175,7 +176,9 @@ class PlaidAuth0Tenant(pulumi.ComponentResource):
             audience=self.api.identifier,
             client_id=self.client.client_id,
             credentials_secret_arn=self.credentials_secret.secret_arn,
-            validation=TokenValidation(algorithms=("RS256",), audience=self.api.identifier,
+            # token_dialect rfc9068_profile: the client is in `client_id` (Auth0's own profile uses `azp`).
+            validation=TokenValidation(client_id=self.client.client_id, client_claim="client_id",
+                                       algorithms=("RS256",), audience=self.api.identifier,
                                        consistency_key_claim=claim,
                                        consistency_key_prefix=s.consistency_key.prefix),
         )

@@ -16,7 +16,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from components import options, plaid
+import plaid_contract as plaid
+from components import options
 from components.settings import Environment
 
 TYPE = "plaid-ready-idp:secrets:PlaidClientSecret"

@@ -16,7 +16,8 @@ from typing import Any, Final
 import pulumi
 import pulumi_aws as aws
 
-from components import options, plaid
+import plaid_contract as plaid
+from components import options
 from components.monitoring import MonitoringArgs, PlaidApiMonitoring
 from components.settings import StackSettings
 from components.tenant import TenantContract

@@ -1,7 +1,7 @@
 """Alarms and a dashboard for the customers API: Lambda error rate, API 5XX rate, p99 latency, throttles.
 
 Plaid's checklist asks for monitoring with an error-rate alarm; the thresholds come from
-``components/plaid.py`` (2 %) and the settings (latency).
+``plaid_contract/__init__.py`` (2 %) and the settings (latency).
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from typing import Any, Final
 import pulumi
 import pulumi_aws as aws
 
-from components import options, plaid
+import plaid_contract as plaid
+from components import options
 
 TYPE: Final = "plaid-ready-idp:api:PlaidApiMonitoring"
 PERIOD_SECONDS: Final = 300

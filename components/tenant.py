@@ -8,30 +8,40 @@ the Lambda's environment (:meth:`TenantContract.lambda_environment`) with the na
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 import pulumi
 
 from lambdas.customers_current import env
+
+#: Claims that name the client a token was issued to, per IdP (see env.TOKEN_CLIENT_CLAIM).
+CLIENT_CLAIMS: Final = ("client_id", "azp", "cid")
 
 
 @dataclass(frozen=True)
 class TokenValidation:
     """How the Lambda must validate Plaid's bearer token.
 
-    Exactly one of ``audience`` (checked against ``aud``; Auth0, Okta) and ``client_id`` (checked
-    against the ``client_id`` claim plus ``token_use == access``; Cognito, whose access tokens carry
-    no ``aud``) is set.
+    Every IdP: the issuer, the JWKS, asymmetric algorithms, and **Plaid's client id** in
+    ``client_claim`` (a token issued to any other client of the tenant is refused). Auth0 and Okta also
+    pin ``audience`` (``aud``); Cognito access tokens carry no ``aud``, so Cognito pins
+    ``token_use="access"`` instead, which also refuses ID tokens.
     """
 
+    client_id: pulumi.Input[str]
+    client_claim: str = "client_id"
     algorithms: tuple[str, ...] = ("RS256",)
     audience: pulumi.Input[str] | None = None
-    client_id: pulumi.Input[str] | None = None
+    token_use: str | None = None
     consistency_key_claim: str = "sub"
     consistency_key_prefix: str = ""
 
     def __post_init__(self) -> None:
-        if (self.audience is None) == (self.client_id is None):
-            raise ValueError("TokenValidation needs exactly one of audience or client_id")
+        if self.audience is None and self.token_use is None:
+            raise ValueError("TokenValidation needs an audience, or token_use where the IdP's access tokens "
+                             "carry no aud (Cognito)")
+        if self.client_claim not in CLIENT_CLAIMS:
+            raise ValueError(f"TokenValidation.client_claim must be one of {', '.join(CLIENT_CLAIMS)}")
         if not self.algorithms or any(a.upper().startswith(("HS", "NONE")) for a in self.algorithms):
             raise ValueError("TokenValidation.algorithms must be asymmetric (RS*, PS*, ES*)")
 
@@ -60,12 +70,14 @@ class TenantContract:
             env.TOKEN_ISSUER: self.issuer,
             env.JWKS_URI: self.jwks_uri,
             env.TOKEN_ALGORITHMS: ",".join(v.algorithms),
+            env.TOKEN_CLIENT_ID: v.client_id,
+            env.TOKEN_CLIENT_CLAIM: v.client_claim,
             env.CONSISTENCY_KEY_CLAIM: v.consistency_key_claim,
         }
         if v.audience is not None:
             out[env.TOKEN_AUDIENCE] = v.audience
-        if v.client_id is not None:
-            out[env.TOKEN_CLIENT_ID] = v.client_id
+        if v.token_use is not None:
+            out[env.TOKEN_USE] = v.token_use
         if v.consistency_key_prefix:
             out[env.CONSISTENCY_KEY_PREFIX] = v.consistency_key_prefix
         return out

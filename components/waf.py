@@ -17,7 +17,8 @@ from typing import Any, Final
 import pulumi
 import pulumi_aws as aws
 
-from components import options, plaid
+import plaid_contract as plaid
+from components import options
 from components.settings import normalise_cidrs
 
 TYPE: Final = "plaid-ready-idp:api:PlaidAllowlist"

@@ -29,8 +29,7 @@ ROOT: Final = Path(__file__).resolve().parent.parent
 HANDLER: Final = "lambdas.customers_current.handler.handler"
 REQUIREMENTS: Final = ROOT / "lambdas" / "customers_current" / "requirements.txt"
 #: The code shipped besides the dependencies: the handler package and Plaid's contract constants.
-SOURCES: Final = ("lambdas/__init__.py", "lambdas/customers_current", "components/__init__.py",
-                  "components/plaid.py")
+SOURCES: Final = ("lambdas/__init__.py", "lambdas/customers_current", "plaid_contract")
 ARCHES: Final = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
 _EPOCH: Final = (1980, 1, 1, 0, 0, 0)
 CACHE_DIR: Final = ROOT / ".build" / "lambda"

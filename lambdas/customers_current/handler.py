@@ -1,7 +1,7 @@
 """Core Exchange ``GET /customers/current`` for API Gateway REST proxy events (payload 1.0).
 
 200 ``{"customerId": <key>}`` for a valid bearer token; FDX error bodies otherwise (codes from
-``components/plaid.py``). One structured JSON log line per request (Powertools Logger) and EMF metrics
+``plaid_contract/__init__.py``). One structured JSON log line per request (Powertools Logger) and EMF metrics
 (Powertools Metrics). Never logs or returns the token; never answers with a traceback.
 """
 
@@ -15,7 +15,7 @@ from typing import Any, Final
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from components import plaid
+import plaid_contract as plaid
 from lambdas.customers_current import config as config_mod
 from lambdas.customers_current.names import (
     METRIC_AUTH_FAILURE_PREFIX,

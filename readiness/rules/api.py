@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from components import plaid
+import plaid_contract as plaid
 from readiness.checklist import Context, Finding, Rule, fail, ok
 from readiness.engine import SecretValue, is_unknown
 

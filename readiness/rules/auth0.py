@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from components import plaid
+import plaid_contract as plaid
 from readiness.checklist import Context, Finding, Rule, closest, fail, ok
 from readiness.engine import is_unknown
 

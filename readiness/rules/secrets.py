@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components import plaid
+import plaid_contract as plaid
 from readiness.checklist import Context, Finding, Rule, fail, ok
 
 SECRET = "aws:secretsmanager/secret:Secret"

@@ -9,7 +9,7 @@ import subprocess
 import pulumi
 import pytest
 
-from components import plaid
+import plaid_contract as plaid
 from components.auth0 import (
     AUTH0_MAX_REFRESH_LIFETIME_SECONDS,
     TYPE,
@@ -115,7 +115,9 @@ def test_contract_and_lambda_environment(dev):
     assert env == {"TOKEN_ISSUER": "https://first-platypus-dev.us.auth0.com/",
                    "JWKS_URI": "https://first-platypus-dev.us.auth0.com/.well-known/jwks.json",
                    "TOKEN_ALGORITHMS": "RS256", "CONSISTENCY_KEY_CLAIM": "sub",
-                   "TOKEN_AUDIENCE": "https://api.firstplatypus.example/fdx"}
+                   "TOKEN_AUDIENCE": "https://api.firstplatypus.example/fdx",
+                   # Plaid's client only: Auth0's RFC 9068 profile names the client in `client_id`.
+                   "TOKEN_CLIENT_ID": dev.outputs["contract"]["client_id"], "TOKEN_CLIENT_CLAIM": "client_id"}
     contract = dev.outputs["contract"]
     assert contract["discovery_url"] == "https://first-platypus-dev.us.auth0.com/.well-known/openid-configuration"
     assert contract["token_endpoint"] == "https://first-platypus-dev.us.auth0.com/oauth/token"

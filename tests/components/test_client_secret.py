@@ -7,7 +7,8 @@ import json
 import pulumi
 import pytest
 
-from components import options, plaid
+import plaid_contract as plaid
+from components import options
 from components.client_secret import TYPE, ClientSecretArgs, PlaidClientSecret
 from components.settings import Environment
 from tests.harness import declare, is_secret

@@ -7,7 +7,7 @@ import json
 import pulumi
 import pytest
 
-from components import plaid
+import plaid_contract as plaid
 from components.customers_api import TYPE, CustomersApiArgs, PlaidCustomersApi
 from components.monitoring import TYPE as MONITORING_TYPE
 from components.settings import parse_settings
@@ -39,7 +39,8 @@ def contract() -> TenantContract:
         jwks_uri="https://fpb.us.auth0.com/.well-known/jwks.json", authorize_endpoint="https://fpb.us.auth0.com/authorize",
         token_endpoint="https://fpb.us.auth0.com/oauth/token", audience="https://api.fpb.example/fdx",
         client_id="cid", credentials_secret_arn="arn:aws:secretsmanager:us-east-1:123456789012:secret:x",
-        validation=TokenValidation(audience="https://api.fpb.example/fdx", consistency_key_prefix="fpb-"))
+        validation=TokenValidation(client_id="cid", audience="https://api.fpb.example/fdx",
+                                   consistency_key_prefix="fpb-"))
 
 
 def build_api(**changes):
@@ -84,6 +85,7 @@ def test_lambda_function(dev):
     assert fn.input("environment") == {"variables": {
         "TOKEN_ISSUER": "https://fpb.us.auth0.com/", "JWKS_URI": "https://fpb.us.auth0.com/.well-known/jwks.json",
         "TOKEN_AUDIENCE": "https://api.fpb.example/fdx", "TOKEN_ALGORITHMS": "RS256", "CONSISTENCY_KEY_CLAIM": "sub",
+        "TOKEN_CLIENT_ID": "cid", "TOKEN_CLIENT_CLAIM": "client_id",
         "CONSISTENCY_KEY_PREFIX": "fpb-", "POWERTOOLS_SERVICE_NAME": "customers-current",
         "POWERTOOLS_METRICS_NAMESPACE": "PlaidReadyIdp"}}
     assert fn.input("loggingConfig") == {"logFormat": "JSON", "logGroup": "/aws/lambda/fpb-dev-customers-current"}

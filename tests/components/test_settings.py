@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from components import plaid
+import plaid_contract as plaid
 from components.settings import PROJECT, Environment, SettingsError, normalise_cidrs, parse_settings
 from tests.harness import BASE_SETTINGS, config_of, make_settings, settings_with
 

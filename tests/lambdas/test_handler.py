@@ -10,7 +10,7 @@ import jsonschema
 import jwt
 import pytest
 
-from components import plaid
+import plaid_contract as plaid
 from lambdas.customers_current import handler as lambda_handler
 from tests.lambdas.conftest import customer_schema, load_json_schema, spec_versions
 from tests.lambdas.idp import AUDIENCE, SUBJECT, env, event, jwks_server, rsa_key, token

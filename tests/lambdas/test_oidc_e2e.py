@@ -25,7 +25,7 @@ from pathlib import Path
 import jwt
 import pytest
 
-from components import plaid
+import plaid_contract as plaid
 from lambdas.customers_current import handler as lambda_handler
 from tests.lambdas.idp import event
 

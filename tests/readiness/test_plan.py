@@ -108,7 +108,7 @@ def test_failing_rule_exits_1(tmp_path: Path):
 
 
 def test_security_relevant_lists_are_shown_whole(example: PlanReport):
-    from components import plaid
+    import plaid_contract as plaid
 
     text = example.to_text()
     for cidr in (*plaid.PLAID_IPV4_RANGES, *plaid.PLAID_LEGACY_IPV4, *plaid.PLAID_IPV6_RANGES):

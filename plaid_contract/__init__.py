@@ -4,8 +4,9 @@ Nothing else in the project repeats these values; components, the Lambda, the re
 the tests import them from here. Each constant names where it comes from. Research notes with the
 full citations: README "Sources" and the issue notes.
 
-This module imports nothing from Pulumi: the Lambda package ships it (as ``components/plaid.py``)
-so the function answers with exactly the codes defined here.
+A package of its own, imported by both sides: the IaC (``components/``, ``readiness/``) and the code that
+runs in AWS (``lambdas/``). It imports nothing (no Pulumi, no ``components``), so the dependency arrows
+point one way and the Lambda package ships it without any IaC code.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from components import plaid
+import plaid_contract as plaid
 from tests.harness import ROOT, SHARED
 
 
@@ -32,7 +32,7 @@ def test_lifetimes_and_lengths():
 
 
 def test_plaid_module_imports_no_pulumi():
-    code = "import sys; import components.plaid; print(any(m.startswith('pulumi') for m in sys.modules))"
+    code = "import sys; import plaid_contract; print(any(m.startswith('pulumi') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -44,7 +44,7 @@ LITERALS = ["cdn.plaid.com/link", "162.120.88.0", "2602:f74b", "18.214.218.91", 
 def test_no_other_code_repeats_plaid_literals(literal):
     hits = subprocess.run(["git", "grep", "-l", "-i", "-F", literal, "--", "*.py", "*.js", "*.mjs"],
                           cwd=ROOT, capture_output=True, text=True).stdout.split()
-    offenders = [h for h in hits if h != "components/plaid.py" and not h.startswith(("tests/", "benchmarks/"))]
+    offenders = [h for h in hits if h != "plaid_contract/__init__.py" and not h.startswith(("tests/", "benchmarks/"))]
     assert offenders == []
 
 
@@ -56,3 +56,17 @@ def test_ranges_match_the_research_notes_when_available():
     for cidr in plaid.PLAID_LEGACY_IPV4:
         assert cidr.removesuffix("/32") in text
     assert plaid.PLAID_REDIRECT_URI in text
+
+
+def test_runtime_code_imports_nothing_from_the_iac_tree():
+    """lambdas/ (code that runs in AWS) never imports pulumi, components or readiness: arrows point one way."""
+    import ast
+
+    offenders = []
+    for path in sorted((ROOT / "lambdas").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            offenders += [f"{path.relative_to(ROOT)}: {n}" for n in names
+                          if n.split(".")[0] in ("pulumi", "pulumi_aws", "components", "readiness", "policy")]
+    assert offenders == []
