@@ -4,8 +4,13 @@
 // a default resource), scopes `openid offline_access`, 900-second access tokens, rotating refresh
 // tokens, a confidential client with client_secret_basic and Plaid's redirect URI.
 //
-//   node server.mjs   (env: PORT, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, AUDIENCE, ACCESS_TOKEN_TTL)
+//   node server.mjs   (env: PORT, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, AUDIENCE, ACCESS_TOKEN_TTL,
+//                     TOKEN_PROFILE, OKTA_LOGINS)
 // Prints "ready <issuer>" on stdout once listening on 127.0.0.1.
+//
+// TOKEN_PROFILE=okta makes access tokens look like an Okta custom authorization server's: `sub` is the
+// user's login (usually an email: PII), `uid` the Okta user id (= the id_token `sub`), `cid` the client id
+// (no `client_id` claim), `scp` the scopes as a list. OKTA_LOGINS is a JSON object user id -> login.
 import { generateKeyPairSync } from "node:crypto";
 import Provider from "oidc-provider";
 
@@ -13,6 +18,8 @@ const port = Number(process.env.PORT);
 const audience = process.env.AUDIENCE;
 const issuer = `http://127.0.0.1:${port}`;
 const accessTokenTTL = Number(process.env.ACCESS_TOKEN_TTL || 900);
+const profile = process.env.TOKEN_PROFILE || "rfc9068";
+const oktaLogins = JSON.parse(process.env.OKTA_LOGINS || "{}");
 const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
 const jwk = { ...privateKey.export({ format: "jwk" }), kid: "test-rs256-1", use: "sig", alg: "RS256" };
 
@@ -43,6 +50,20 @@ const provider = new Provider(issuer, {
         accessTokenFormat: "jwt",
         jwt: { sign: { alg: "RS256" } },
       }),
+    },
+  },
+  formats: {
+    customizers: {
+      jwt: async (_ctx, _token, jwt) => {
+        if (profile !== "okta") return;
+        const p = jwt.payload;
+        p.uid = p.sub;
+        p.sub = oktaLogins[p.uid] ?? p.uid;
+        p.cid = p.client_id;
+        delete p.client_id;
+        p.scp = (p.scope || "").split(" ").filter(Boolean);
+        delete p.scope;
+      },
     },
   },
   pkce: { required: () => false },
