@@ -11,6 +11,11 @@
 // TOKEN_PROFILE=okta makes access tokens look like an Okta custom authorization server's: `sub` is the
 // user's login (usually an email: PII), `uid` the Okta user id (= the id_token `sub`), `cid` the client id
 // (no `client_id` claim), `scp` the scopes as a list. OKTA_LOGINS is a JSON object user id -> login.
+//
+// TOKEN_PROFILE=cognito behaves like an Amazon Cognito user pool: Cognito's endpoint paths
+// (/oauth2/authorize, /oauth2/token, /oauth2/userInfo), `invalid_scope` for `offline_access` at the
+// authorize endpoint, a refresh token for every code grant anyway, and access tokens without `aud` that
+// carry `client_id`, `token_use: "access"` and `username`.
 import { generateKeyPairSync } from "node:crypto";
 import Provider from "oidc-provider";
 
@@ -23,7 +28,13 @@ const oktaLogins = JSON.parse(process.env.OKTA_LOGINS || "{}");
 const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
 const jwk = { ...privateKey.export({ format: "jwk" }), kid: "test-rs256-1", use: "sig", alg: "RS256" };
 
+const cognito = profile === "cognito";
+
 const provider = new Provider(issuer, {
+  ...(cognito ? {
+    routes: { authorization: "/oauth2/authorize", token: "/oauth2/token", userinfo: "/oauth2/userInfo" },
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed("refresh_token"),
+  } : {}),
   clients: [{
     client_id: process.env.CLIENT_ID,
     client_secret: process.env.CLIENT_SECRET,
@@ -55,8 +66,14 @@ const provider = new Provider(issuer, {
   formats: {
     customizers: {
       jwt: async (_ctx, _token, jwt) => {
-        if (profile !== "okta") return;
         const p = jwt.payload;
+        if (cognito) {
+          delete p.aud;
+          p.token_use = "access";
+          p.username = p.sub;
+          return;
+        }
+        if (profile !== "okta") return;
         p.uid = p.sub;
         p.sub = oktaLogins[p.uid] ?? p.uid;
         p.cid = p.client_id;
@@ -79,6 +96,19 @@ const provider = new Provider(issuer, {
   },
 });
 provider.proxy = false;
+
+if (cognito) {
+  // Cognito refuses the scope Plaid always sends (idp-reference section 0).
+  provider.use(async (ctx, next) => {
+    const scope = ctx.path === "/oauth2/authorize" ? String(ctx.query.scope || "") : "";
+    if (scope.split(" ").includes("offline_access")) {
+      ctx.status = 400;
+      ctx.body = { error: "invalid_scope", error_description: "offline_access is not a supported scope" };
+      return;
+    }
+    await next();
+  });
+}
 
 const server = provider.listen(port, "127.0.0.1", () => {
   process.stdout.write(`ready ${issuer}\n`);
