@@ -7,9 +7,10 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from components.settings.base import PROJECT, SettingsError
+from components.settings.errors import format_errors, split_model_errors
 from components.settings.stack import StackSettings
 
 #: Config keys outside our namespace that carry credentials. If a stack file sets one, it must be
@@ -18,80 +19,6 @@ _CREDENTIAL_KEY = re.compile(r"(secret|password|token|privatekey|apikey)$", re.I
 
 
 _TOP_LEVEL = {f.alias or n for n, f in StackSettings.model_fields.items()}
-
-
-def _hint(err_type: str) -> str:
-    return {
-        "missing": "add it to the stack file",
-        "extra_forbidden": "remove it or fix its spelling (see docs/settings.md)",
-        "string_type": "give a string",
-        "int_parsing": "give a whole number",
-        "int_type": "give a whole number",
-        "bool_parsing": "give true or false",
-        "bool_type": "give true or false",
-        "list_type": "give a list",
-        "model_type": "give a mapping of keys",
-        "model_attributes_type": "give a mapping of keys",
-        "enum": "",
-        "literal_error": "",
-        "string_pattern_mismatch": "",
-    }.get(err_type, "")
-
-
-def _describe(err: Mapping[str, Any]) -> str:
-    t = err["type"]
-    ctx = err.get("ctx") or {}
-    if t == "extra_forbidden":
-        return "unknown key"
-    if t == "missing":
-        return "required value is missing"
-    if t == "string_pattern_mismatch":
-        return "has the wrong format"
-    if t == "value_error":
-        return str(ctx.get("error", err["msg"]))
-    msg = str(err["msg"])
-    return msg[0].lower() + msg[1:] if msg else t
-
-
-def _format_errors(exc: ValidationError, prefix: str, skip: set[str]) -> list[str]:
-    lines = []
-    for err in exc.errors(include_input=False, include_url=False):
-        if err["loc"] and str(err["loc"][0]) in skip:
-            continue
-        path = ".".join(str(p) for p in err["loc"])
-        desc = _describe(err)
-        field_desc = _field_description(err["loc"])
-        hint = _hint(err["type"])
-        parts = [f"{prefix}{path}: {desc}"]
-        if field_desc and err["type"] in ("string_pattern_mismatch", "missing", "string_too_short",
-                                          "string_too_long"):
-            parts.append(f"expected {field_desc}")
-        if hint:
-            parts.append(hint)
-        lines.append("; ".join(parts))
-    return lines
-
-
-def _field_description(loc: tuple[Any, ...]) -> str | None:
-    model: Any = StackSettings
-    desc = None
-    for part in loc:
-        if not (isinstance(model, type) and issubclass(model, BaseModel)):
-            return desc
-        fields = {(f.alias or n): f for n, f in model.model_fields.items()}
-        field = fields.get(str(part))
-        if field is None:
-            return None
-        desc = field.description
-        model = _inner_model(field.annotation)
-    return desc
-
-
-def _inner_model(annotation: Any) -> Any:
-    for arg in getattr(annotation, "__args__", ()) or ():
-        if isinstance(arg, type) and issubclass(arg, BaseModel):
-            return arg
-    return annotation
 
 
 def _decode(value: Any) -> Any:
@@ -139,24 +66,13 @@ def parse_settings(config: Mapping[str, Any], secret_keys: Iterable[str] = ()) -
     try:
         settings = StackSettings.model_validate(raw)
     except ValidationError as exc:
-        problems.extend(_format_errors(exc, f"{PROJECT}:", skip=refused))
+        problems.extend(format_errors(exc, f"{PROJECT}:", skip=refused))
         settings = None
     if problems:
         # Cross-field errors joined with newlines come back as one value_error: split them back out.
-        raise SettingsError(_split_model_errors(problems))
+        raise SettingsError(split_model_errors(problems))
     assert settings is not None
     return settings
-
-
-def _split_model_errors(problems: list[str]) -> list[str]:
-    out: list[str] = []
-    for p in problems:
-        head = f"{PROJECT}:: "
-        if p.startswith(head):  # model-level error has an empty location
-            out.extend(f"{PROJECT}:{part.strip()}" for part in p[len(head):].split("\n") if part.strip())
-        else:
-            out.append(p)
-    return out
 
 
 def load_settings() -> StackSettings:
