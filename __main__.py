@@ -1,8 +1,11 @@
 """plaid-ready-idp: settings -> components -> exports. Keep this file thin."""
 
+import importlib
+import importlib.util
+
 import pulumi
 
-from components.settings import Idp, SettingsError, load_settings
+from components.settings import SettingsError, load_settings
 
 try:
     settings = load_settings()
@@ -10,14 +13,12 @@ except SettingsError as exc:
     # RunError ends the program with the message alone (no traceback, no source listing).
     raise pulumi.RunError(str(exc)) from None
 
-if settings.idp is Idp.AUTH0:
-    from components.auth0 import Auth0TenantArgs, PlaidAuth0Tenant
-
-    tenant = PlaidAuth0Tenant(settings.institution.code, Auth0TenantArgs(settings=settings)).contract
-else:
-    raise pulumi.RunError(
-        f"idp {settings.idp.value}: this version ships the Auth0 tenant component only; "
-        "the Okta and Cognito components are not available yet (see README, Roadmap)")
+# Each IdP's component module (components/<idp>.py) offers tenant(settings) -> TenantContract.
+_module = f"components.{settings.idp.value}"
+if importlib.util.find_spec(_module) is None:
+    raise pulumi.RunError(f"idp {settings.idp.value}: this version has no {settings.idp.value} tenant component "
+                          "yet (see README, Roadmap)")
+tenant = importlib.import_module(_module).tenant(settings)
 
 from components.customers_api import CustomersApiArgs, PlaidCustomersApi  # noqa: E402
 

@@ -183,3 +183,8 @@ class PlaidAuth0Tenant(pulumi.ComponentResource):
                                        consistency_key_prefix=s.consistency_key.prefix),
         )
         self.register_outputs({k: v for k, v in self.contract.outputs().items() if v is not None})
+
+
+def tenant(settings: StackSettings) -> TenantContract:
+    """The program's entry point for ``idp: auth0`` (``__main__.py``): declare the tenant, return its contract."""
+    return PlaidAuth0Tenant(settings.institution.code, Auth0TenantArgs(settings=settings)).contract

@@ -2,6 +2,7 @@
 
     plaid-ready plan --stack NAME [--json] [--dir PATH]    offline plan + Plaid readiness verdict
     plaid-ready serve-customers --port N [--host H]        run the /customers/current Lambda locally
+    plaid-ready check --discovery-url URL ...              live conformance check (readiness/check.py)
 
 Exit codes: 0 ready / ok, 1 a mandatory readiness rule fails, 2 usage or settings error,
 3 the program itself failed (a bug: please report it).
@@ -35,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--traceback", action="store_true", help="show a traceback if the program fails")
     # Its own arguments are parsed by lambdas.local_server (main() hands them over untouched).
     sub.add_parser("serve-customers", help="serve the /customers/current handler on 127.0.0.1 (--port N)")
+    # Likewise parsed by readiness.check.
+    sub.add_parser("check", help="live conformance check of a deployed IdP and API, as Plaid's Validator would")
     return p
 
 
@@ -89,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
         from lambdas.local_server import run
 
         return run(argv[1:])
+    if argv[:1] == ["check"]:
+        from readiness.check import main as check
+
+        return check(argv[1:])
     args = _parser().parse_args(argv)
     if args.command == "plan":
         return _plan(args)

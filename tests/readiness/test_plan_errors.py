@@ -128,14 +128,3 @@ def test_usage_errors_exit_2(argv):
     r = subprocess.run([sys.executable, "-m", "readiness.cli", *argv], capture_output=True, text=True,
                        cwd=ROOT, timeout=60)
     assert r.returncode == 2 and "Traceback" not in r.stderr and "usage: plaid-ready" in r.stderr
-
-
-def test_idp_without_a_component_yet_is_a_clear_usage_error(project):
-    shutil.copy(ROOT / "__main__.py", project / "__main__.py")
-    okta = GOOD.replace("idp: auth0", "idp: okta").replace(
-        "  plaid-ready-idp:auth0:\n    domain: first-platypus-dev.us.auth0.com\n",
-        "  plaid-ready-idp:okta:\n    orgUrl: https://first-platypus.okta.com\n")
-    r = plan(project, okta)
-    assert r.returncode == 2 and "Traceback" not in r.stderr and r.stdout == ""
-    assert r.stderr.strip() == ("plaid-ready plan: idp okta: this version ships the Auth0 tenant component only; "
-                                "the Okta and Cognito components are not available yet (see README, Roadmap)")
