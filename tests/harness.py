@@ -34,9 +34,18 @@ BASE_SETTINGS: dict[str, Any] = {
 }
 
 
-def config_of(settings: dict[str, Any], extra: dict[str, str] | None = None) -> dict[str, str]:
-    """Settings (stack-file shape) -> fully qualified Pulumi config strings, as the CLI passes them."""
-    cfg = {f"{PROJECT}:{k}": (json.dumps(v) if isinstance(v, dict | list) else str(v)) for k, v in settings.items()}
+#: The region every test stack runs in unless it says otherwise (``aws:region`` is required).
+REGION = "us-east-1"
+
+
+def config_of(settings: dict[str, Any], extra: dict[str, str] | None = None, *,
+              region: str | None = REGION) -> dict[str, str]:
+    """Settings (stack-file shape) -> fully qualified Pulumi config strings, as the CLI passes them.
+
+    Carries ``aws:region`` (``region``; None leaves it out); ``extra`` may override it."""
+    cfg = {} if region is None else {"aws:region": region}
+    cfg.update({f"{PROJECT}:{k}": (json.dumps(v) if isinstance(v, dict | list) else str(v))
+                for k, v in settings.items()})
     cfg.update(extra or {})
     return cfg
 

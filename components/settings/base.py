@@ -62,8 +62,13 @@ Hostname = Annotated[
         max_length=253,
         pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
         description="a lowercase DNS name",
+        examples=["fdx.firstplatypus.example"],
     ),
 ]
+
+
+#: AWS region names, e.g. ``us-east-1``, ``eu-west-1``, ``us-gov-west-1``, ``ap-southeast-3``.
+AWS_REGION_PATTERN: Final = r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$"
 
 
 def https_url(value: str, what: str) -> str:

@@ -9,13 +9,19 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from components.settings.base import PROJECT, SettingsError
+from components.settings.base import AWS_REGION_PATTERN, PROJECT, SettingsError
 from components.settings.errors import format_errors, split_model_errors
 from components.settings.stack import StackSettings
 
-#: Config keys outside our namespace that carry credentials. If a stack file sets one, it must be
-#: a ``secure:`` value. (The IdP providers read these; we only check how they are stored.)
-_CREDENTIAL_KEY = re.compile(r"(secret|password|token|privatekey|apikey)$", re.IGNORECASE)
+#: Config keys outside our namespace that carry credentials (``aws:accessKey``, ``aws:secretKey``,
+#: ``aws:token``, ``auth0:clientSecret``, ``okta:apiToken``, ``okta:privateKey``...), matched on the key's
+#: last word with ``-`` and ``_`` removed. If a stack file sets one, it must be a ``secure:`` value. (The
+#: providers read these; we only check how they are stored.)
+_CREDENTIAL_KEY = re.compile(r"(secret|secretkey|accesskey|accesskeyid|password|passwd|passphrase|token|privatekey|"
+                             r"apikey|clientassertionprivatekey)$", re.IGNORECASE)
+#: An AWS access key id in a plain-text value, whatever its key is called.
+_AWS_ACCESS_KEY_ID = re.compile(r"(?<![A-Z0-9])(AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])")
+REGION_KEY = "aws:region"
 
 
 _TOP_LEVEL = {f.alias or n for n, f in StackSettings.model_fields.items()}
@@ -40,10 +46,28 @@ def parse_settings(config: Mapping[str, Any], secret_keys: Iterable[str] = ()) -
     problems: list[str] = []
     raw: dict[str, Any] = {}
     refused: set[str] = set()  # keys already reported: don't report them again as missing
+    region = config.get(REGION_KEY)
+    if not isinstance(region, str) or not region.strip():
+        problems.append(f"{REGION_KEY}: required; set the AWS region the stack deploys to, e.g. "
+                        f"`pulumi config set {REGION_KEY} us-east-1`")
+        region = None
+    elif REGION_KEY in secret or not re.fullmatch(AWS_REGION_PATTERN, region.strip()):
+        problems.append(f"{REGION_KEY}: is not an AWS region name; expected e.g. us-east-1 or eu-west-1, in plain "
+                        "text")
+        region = None
+    else:
+        region = region.strip()
     for key in sorted(config):
         namespace, _, name = key.partition(":")
         if not name:
             problems.append(f"{key}: config keys must be namespaced (e.g. {PROJECT}:{key})")
+            continue
+        if key not in secret and _AWS_ACCESS_KEY_ID.search(str(config[key])):
+            problems.append(
+                f"{key}: holds what looks like an AWS access key id in plain text; remove it from the stack file "
+                "and give the AWS provider credentials through the environment (AWS_PROFILE, a role), never a "
+                "stack file")
+            refused.add(name)
             continue
         if namespace != PROJECT:
             if _CREDENTIAL_KEY.search(name.replace("-", "").replace("_", "")) and key not in secret:
@@ -64,7 +88,7 @@ def parse_settings(config: Mapping[str, Any], secret_keys: Iterable[str] = ()) -
             continue
         raw[name] = _decode(config[key])
     try:
-        settings = StackSettings.model_validate(raw)
+        settings = StackSettings.model_validate(raw, context={"region": region})
     except ValidationError as exc:
         problems.extend(format_errors(exc, f"{PROJECT}:", skip=refused))
         settings = None

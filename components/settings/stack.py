@@ -5,9 +5,10 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable
-from typing import Literal
+from typing import Annotated, Final, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 import plaid_contract as plaid
 from components.settings.auth0 import Auth0Settings
@@ -29,6 +30,7 @@ class Institution(SettingsModel):
     code: str = Field(
         pattern=r"^[a-z][a-z0-9]{1,11}$",
         description="2-12 lowercase letters/digits, starting with a letter; used in resource names",
+        examples=["fpb"],
     )
 
 
@@ -39,27 +41,70 @@ class ConsistencyKey(SettingsModel):
         default=None,
         description="a user attribute to use instead of sub (Auth0: app_metadata.<name>); plain OAuth 2.0 only",
     )
-    prefix: str = Field(default="", max_length=32, pattern=r"^[A-Za-z0-9_.:-]*$")
+    prefix: str = Field(default="", max_length=32, pattern=r"^[A-Za-z0-9_.:-]*$",
+                        description="letters, digits, _ . : -", examples=["fpb-"])
+
+
+#: An IAM role ARN (no wildcards): who may read Plaid's client secret.
+ROLE_ARN_PATTERN: Final = r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$"
+MAX_READERS: Final = 10
 
 
 class ClientSecret(SettingsModel):
     """The Plaid client's secret. Bump ``version`` to rotate: that, and only that, mints a new value."""
 
     version: int = Field(default=1, ge=1, le=10_000)
+    readers: list[Annotated[str, Field(pattern=ROLE_ARN_PATTERN,
+                                       examples=["arn:aws:iam::111122223333:role/plaid-ready-deployer"])]] = Field(
+        default_factory=list, max_length=MAX_READERS,
+        description="IAM role ARNs allowed to read the secret and decrypt its KMS key; list the role that runs "
+                    "pulumi up",
+        examples=[["arn:aws:iam::111122223333:role/plaid-ready-deployer"]])
+
+    @field_validator("readers")
+    @classmethod
+    def _unique(cls, values: list[str]) -> list[str]:
+        if len(set(values)) != len(values):
+            raise ValueError("contains duplicates")
+        return values
+
+
+#: The widest extra range the allowlist accepts: /16 IPv4 (65,536 addresses), /48 IPv6 (one site).
+MAX_PREFIX: Final = {4: 16, 6: 48}
+
+#: Ranges that must never be allowlisted: they are not public internet addresses (IANA special-purpose
+#: registries). IPv6 outside 2000::/3 (global unicast) is refused as well.
+SPECIAL_RANGES: Final = tuple((ipaddress.ip_network(net), kind) for net, kind in (
+    ("0.0.0.0/8", "'this network'"), ("10.0.0.0/8", "private"), ("100.64.0.0/10", "shared address space"),
+    ("127.0.0.0/8", "loopback"), ("169.254.0.0/16", "link-local"), ("172.16.0.0/12", "private"),
+    ("192.0.0.0/24", "IETF protocol assignments"), ("192.0.2.0/24", "documentation"),
+    ("192.88.99.0/24", "6to4 relay"), ("192.168.0.0/16", "private"), ("198.18.0.0/15", "benchmarking"),
+    ("198.51.100.0/24", "documentation"), ("203.0.113.0/24", "documentation"), ("224.0.0.0/4", "multicast"),
+    ("240.0.0.0/4", "reserved"),
+    ("::/128", "unspecified"), ("::1/128", "loopback"), ("::ffff:0:0/96", "IPv4-mapped"),
+    ("64:ff9b::/96", "NAT64"), ("64:ff9b:1::/48", "NAT64"), ("100::/64", "discard-only"),
+    ("2001::/23", "IETF protocol assignments"), ("2001:db8::/32", "documentation"), ("2002::/16", "6to4"),
+    ("fc00::/7", "unique local (private)"), ("fe80::/10", "link-local"), ("ff00::/8", "multicast"),
+))
+_GLOBAL_UNICAST_V6: Final = ipaddress.ip_network("2000::/3")
 
 
 class Allowlist(SettingsModel):
-    extra_cidrs: list[str] = Field(default_factory=list, max_length=50)
+    extra_cidrs: list[str] = Field(
+        default_factory=list, max_length=50,
+        description="public CIDRs or bare IPs; at most /16 (IPv4) or /48 (IPv6)",
+        examples=[["9.9.9.9", "2620:fe::/48"]])
     rate_limit_per_5_min: int = Field(default=2000, ge=100, le=2_000_000_000)
 
     @field_validator("extra_cidrs")
     @classmethod
     def _cidrs(cls, values: list[str]) -> list[str]:
-        return normalise_cidrs(values)
+        return check_extra_cidrs(values)
 
 
 def normalise_cidrs(values: Iterable[str]) -> list[str]:
-    """Validate CIDRs and return them in canonical form (IPv6 lowercase, compressed), deduplicated."""
+    """Validate CIDRs (a bare IP is a /32 or /128) and return them in canonical form (IPv6 lowercase,
+    compressed, always with a prefix length), deduplicated."""
     out: list[str] = []
     for i, raw in enumerate(values):
         try:
@@ -76,22 +121,57 @@ def normalise_cidrs(values: Iterable[str]) -> list[str]:
     return out
 
 
+def extra_cidr_problem(net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> str | None:
+    """Why an extra allowlist range is refused (too wide, or not public), or None. Shared with the readiness
+    rule that judges the declared IP sets."""
+    limit = MAX_PREFIX[net.version]
+    if net.prefixlen < limit:
+        return (f"is wider than /{limit}, the widest extra IPv{net.version} range allowed; list only the "
+                "addresses that call the API")
+    if net.version == 6 and not net.subnet_of(_GLOBAL_UNICAST_V6):  # type: ignore[arg-type]
+        return "is outside 2000::/3 (IPv6 global unicast); only public addresses can reach the API"
+    for special, kind in SPECIAL_RANGES:
+        if special.version == net.version and net.overlaps(special):  # type: ignore[arg-type]
+            return f"overlaps {special} ({kind}); only public addresses can reach the API"
+    return None
+
+
+def check_extra_cidrs(values: Iterable[str]) -> list[str]:
+    """Extra allowlist entries: valid, normalised (bare IPs to /32 or /128), no wider than /16 or /48, public."""
+    values = list(values)
+    out = normalise_cidrs(values)
+    for i, raw in enumerate(values):
+        problem = extra_cidr_problem(ipaddress.ip_network(str(raw).strip()))
+        if problem:
+            raise ValueError(f"entry {i} {problem}")
+    return out
+
+
 class Mtls(SettingsModel):
     truststore_uri: str = Field(pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+\.pem$",
-                                description="s3://bucket/key.pem")
+                                description="s3://bucket/key.pem",
+                                examples=["s3://fpb-plaid-truststore/plaid/truststore.pem"])
     truststore_version: str = Field(min_length=1, max_length=1024,
                                     description="the S3 object version of the truststore")
 
 
+#: An ACM certificate ARN; group 1 is its region.
+CERTIFICATE_ARN_PATTERN: Final = r"^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate/[A-Za-z0-9-]+$"
+
+
 class CustomDomain(SettingsModel):
     domain_name: Hostname
-    certificate_arn: str = Field(pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$")
+    certificate_arn: str = Field(
+        pattern=CERTIFICATE_ARN_PATTERN, description="an ACM certificate ARN in the stack's aws:region",
+        examples=["arn:aws:acm:us-east-1:111122223333:certificate/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"])
     mtls: Mtls | None = None
 
 
 class Api(SettingsModel):
-    base_path: str = Field(default=plaid.DEFAULT_BASE_PATH, pattern=r"^(/[a-z0-9][a-z0-9._-]*){1,4}$")
-    stage_name: str = Field(default="live", pattern=r"^[A-Za-z0-9_]{1,64}$")
+    base_path: str = Field(default=plaid.DEFAULT_BASE_PATH, pattern=r"^(/[a-z0-9][a-z0-9._-]*){1,4}$",
+                           description="one to four lowercase path segments", examples=["/fdx/v6"])
+    stage_name: str = Field(default="live", pattern=r"^[A-Za-z0-9_]{1,64}$",
+                            description="1-64 letters, digits or _", examples=["live"])
     lambda_architecture: Literal["arm64", "x86_64"] = "arm64"
     lambda_memory_mb: int = Field(default=256, ge=128, le=3008)
     lambda_timeout_seconds: int = Field(default=5, ge=3, le=28)
@@ -112,7 +192,8 @@ class Api(SettingsModel):
 
 
 class Alarms(SettingsModel):
-    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+                              description="an e-mail address", examples=["platform-oncall@firstplatypus.example"])
     latency_p99_ms: int = Field(default=1500, ge=50, le=29_000)
 
 
@@ -136,6 +217,9 @@ class StackSettings(SettingsModel):
     auth0: Auth0Settings | None = None
     okta: OktaSettings | None = None
     cognito: CognitoSettings | None = None
+    #: The stack's ``aws:region`` (outside this project's namespace; parse_settings passes it in the
+    #: validation context). Read it as :attr:`region`.
+    _region: str | None = PrivateAttr(default=None)
 
     @field_validator("audience")
     @classmethod
@@ -151,6 +235,9 @@ class StackSettings(SettingsModel):
         for i, v in enumerate(values):
             if info.field_name == "redirect_uris":
                 https_url(v, f"entry {i}")
+                if "*" in v:
+                    raise ValueError(f"entry {i} contains a wildcard; register each redirect URI exactly "
+                                     "(an authorization code must only ever go to a URI you control)")
             elif not re.fullmatch(r"[\x21\x23-\x5b\x5d-\x7e]{1,128}", v):
                 raise ValueError(f"entry {i} is not a valid OAuth scope (RFC 6749 3.3: no spaces or quotes)")
         if len(set(values)) != len(values):
@@ -158,9 +245,22 @@ class StackSettings(SettingsModel):
         return values
 
     @model_validator(mode="after")
-    def _idp_section(self) -> StackSettings:
+    def _idp_section(self, info: ValidationInfo) -> StackSettings:
+        self._region = (info.context or {}).get("region")
         chosen = self.idp.value
         problems = []
+        if self._on_idp(urlsplit(self.audience).hostname if "://" in self.audience else None):
+            problems.append(
+                "audience: is a URL on the IdP's own domain (e.g. its /userinfo or Management API); tokens for "
+                "it would be accepted by the IdP's own APIs. Use an identifier of your API, e.g. "
+                "https://api.<your-domain>/fdx")
+        custom = self.api.custom_domain
+        if custom is not None and self._region is not None:
+            match = re.match(CERTIFICATE_ARN_PATTERN, custom.certificate_arn)
+            if match is not None and match.group(1) != self._region:
+                problems.append(
+                    "api.customDomain.certificateArn: is in another region than the stack's aws:region; a regional "
+                    "custom domain needs an ACM certificate in the same region: request or import it there")
         if getattr(self, chosen) is None:
             problems.append(f"{chosen}: required when idp is {chosen}; add a '{chosen}:' section "
                             f"(see docs/settings.md)")
@@ -183,7 +283,23 @@ class StackSettings(SettingsModel):
             raise ValueError("\n".join(problems))
         return self
 
+    def _on_idp(self, host: str | None) -> bool:
+        """Whether ``host`` belongs to the IdP itself (an audience there would name the IdP's own API)."""
+        if not host:
+            return False
+        host = host.lower().rstrip(".")
+        if self.auth0 is not None and (host == self.auth0.domain or host.endswith(".auth0.com")):
+            return True
+        return self.okta is not None and host == (urlsplit(self.okta.org_url).hostname or "").lower()
+
     # -- derived values ------------------------------------------------------------------------
+
+    @property
+    def region(self) -> str:
+        """The stack's AWS region (``aws:region``, required by :func:`parse_settings`)."""
+        if self._region is None:
+            raise ValueError("StackSettings has no region: build it with parse_settings (aws:region is required)")
+        return self._region
 
     @property
     def protocol(self) -> Protocol:

@@ -116,8 +116,9 @@ def _error_alarm(ctx: Context) -> Finding:
                 f"Plaid's checklist: alarm on an error rate above {plaid.ERROR_RATE_ALARM_PERCENT}%")
 
 
-#: The one wildcard allowed: "every log stream of this one log group".
-_LOG_STREAMS = re.compile(r"^arn:[a-z-]+:logs:[a-z0-9-]+:\d{12}:log-group:[^*]+:\*$")
+#: The one wildcard allowed: "every log stream of this one log group" (the account may be the offline plan's
+#: "(account)" placeholder: only the cloud knows it).
+_LOG_STREAMS = re.compile(r"^arn:[a-z-]+:logs:[a-z0-9-]+:(\d{12}|\(account\)):log-group:[^*]+:\*$")
 
 
 def _wildcards(doc: Any) -> list[str]:

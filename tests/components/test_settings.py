@@ -119,22 +119,60 @@ def test_values_never_echoed_in_any_message():
 
 
 @pytest.mark.parametrize(("cidrs", "expected"), [
-    (["203.0.113.0/24"], ["203.0.113.0/24"]),
-    (["2001:DB8:0:0::/48"], ["2001:db8::/48"]),
-    (["198.51.100.7/32", "198.51.100.7/32"], ["198.51.100.7/32"]),
+    (["9.9.9.0/24"], ["9.9.9.0/24"]),
+    (["2620:FE:0:0::/48"], ["2620:fe::/48"]),
+    (["52.94.76.7/32", "52.94.76.7/32"], ["52.94.76.7/32"]),
+    # Bare IPs become /32 and /128, and are shown so.
+    (["52.94.76.7", "2620:fe::9"], ["52.94.76.7/32", "2620:fe::9/128"]),
+    (["8.8.0.0/16", "2620:fe::/48"], ["8.8.0.0/16", "2620:fe::/48"]),  # exactly the widest allowed
 ])
 def test_cidrs_normalised(cidrs, expected):
-    assert normalise_cidrs(cidrs) == expected
     assert make_settings(allowlist={"extraCidrs": cidrs}).allowlist.extra_cidrs == expected
+
+
+def test_normalise_cidrs_alone_has_no_width_limit():
+    # Plaid's own IPv6 range is a /40: the width limit is for extra ranges only.
+    assert normalise_cidrs(["2602:F74B::/40", "10.0.0.0/8"]) == ["2602:f74b::/40", "10.0.0.0/8"]
+
+
+WIDER = "is wider than /{n}, the widest extra IPv{v} range allowed; list only the addresses that call the API"
+PUBLIC = "only public addresses can reach the API"
 
 
 @pytest.mark.parametrize(("cidr", "message"), [
     ("10.0.0.1/24", "entry 0 has host bits set (use the network address)"),
     ("0.0.0.0/0", "entry 0 is /0, which would allow the whole internet"),
     ("nonsense", "entry 0 is not an IPv4 or IPv6 CIDR such as 203.0.113.0/24 or 2001:db8::/48"),
+    # The review's finding: two halves of the internet planned ready.
+    ("0.0.0.0/1", "entry 0 " + WIDER.format(n=16, v=4)),
+    ("128.0.0.0/1", "entry 0 " + WIDER.format(n=16, v=4)),
+    ("8.0.0.0/15", "entry 0 " + WIDER.format(n=16, v=4)),
+    ("2620::/47", "entry 0 " + WIDER.format(n=48, v=6)),
+    ("10.1.0.0/16", f"entry 0 overlaps 10.0.0.0/8 (private); {PUBLIC}"),
+    ("172.16.5.0/24", f"entry 0 overlaps 172.16.0.0/12 (private); {PUBLIC}"),
+    ("192.168.1.1", f"entry 0 overlaps 192.168.0.0/16 (private); {PUBLIC}"),
+    ("127.0.0.1", f"entry 0 overlaps 127.0.0.0/8 (loopback); {PUBLIC}"),
+    ("169.254.169.254", f"entry 0 overlaps 169.254.0.0/16 (link-local); {PUBLIC}"),
+    ("224.0.0.0/16", f"entry 0 overlaps 224.0.0.0/4 (multicast); {PUBLIC}"),
+    ("100.64.0.0/16", f"entry 0 overlaps 100.64.0.0/10 (shared address space); {PUBLIC}"),
+    ("203.0.113.0/24", f"entry 0 overlaps 203.0.113.0/24 (documentation); {PUBLIC}"),
+    ("192.0.0.0/16", f"entry 0 overlaps 192.0.0.0/24 (IETF protocol assignments); {PUBLIC}"),  # partly reserved
+    ("255.255.255.255", f"entry 0 overlaps 240.0.0.0/4 (reserved); {PUBLIC}"),
+    ("::1", f"entry 0 is outside 2000::/3 (IPv6 global unicast); {PUBLIC}"),
+    ("fe80::/64", f"entry 0 is outside 2000::/3 (IPv6 global unicast); {PUBLIC}"),
+    ("fd00::/48", f"entry 0 is outside 2000::/3 (IPv6 global unicast); {PUBLIC}"),
+    ("ff02::1", f"entry 0 is outside 2000::/3 (IPv6 global unicast); {PUBLIC}"),
+    ("2001:db8::/48", f"entry 0 overlaps 2001:db8::/32 (documentation); {PUBLIC}"),
+    ("2002:c000:204::/48", f"entry 0 overlaps 2002::/16 (6to4); {PUBLIC}"),
 ])
 def test_bad_cidrs(cidr, message):
     assert problems(settings_with(allowlist={"extraCidrs": [cidr]})) == [f"{PROJECT}:allowlist.extraCidrs: {message}"]
+
+
+@pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
+def test_wide_cidrs_are_refused_in_every_environment(environment):
+    msgs = problems(settings_with(environment=environment, allowlist={"extraCidrs": ["9.9.9.0/24", "0.0.0.0/1"]}))
+    assert msgs == [f"{PROJECT}:allowlist.extraCidrs: entry 1 " + WIDER.format(n=16, v=4)]
 
 
 def test_custom_domain_and_mtls_shapes():
@@ -192,3 +230,156 @@ def test_attribute_mapping_needs_plain_oauth2():
 ])
 def test_list_entries(changes, message):
     assert problems(settings_with(**changes)) == [message]
+
+
+# -- aws:region --------------------------------------------------------------------------------
+
+
+def test_region_is_exposed():
+    assert make_settings().region == "us-east-1"
+    assert parse_settings(config_of(BASE_SETTINGS, region="eu-west-1")).region == "eu-west-1"
+
+
+def test_stack_without_region_is_refused_with_one_line():
+    with pytest.raises(SettingsError) as info:
+        parse_settings(config_of(BASE_SETTINGS, region=None))
+    assert info.value.problems == [
+        "aws:region: required; set the AWS region the stack deploys to, e.g. `pulumi config set aws:region us-east-1`"]
+
+
+@pytest.mark.parametrize("region", ["US-EAST-1", "us-east", "useast1", "us-east-1a"])
+def test_malformed_region(region):
+    with pytest.raises(SettingsError) as info:
+        parse_settings(config_of(BASE_SETTINGS, region=region))
+    assert info.value.problems == [
+        "aws:region: is not an AWS region name; expected e.g. us-east-1 or eu-west-1, in plain text"]
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-3", "il-central-1"])
+def test_region_names(region):
+    assert parse_settings(config_of(BASE_SETTINGS, region=region)).region == region
+
+
+def test_region_property_without_parse_settings_is_a_clear_error():
+    from components.settings import StackSettings
+
+    s = StackSettings.model_validate({k: v for k, v in BASE_SETTINGS.items()})
+    with pytest.raises(ValueError, match="aws:region is required"):
+        _ = s.region
+
+
+CERT = "arn:aws:acm:{region}:111122223333:certificate/abcd-1234"
+
+
+def test_certificate_in_the_stack_region_is_fine():
+    s = make_settings(api={"customDomain": {"domainName": "fdx.fpb.example", "certificateArn": CERT.format(
+        region="us-east-1")}})
+    assert s.api.custom_domain is not None
+
+
+def test_certificate_in_another_region_is_refused():
+    cfg = config_of(settings_with(api={"customDomain": {"domainName": "fdx.fpb.example",
+                                                        "certificateArn": CERT.format(region="us-east-1")}}),
+                    region="eu-west-1")
+    with pytest.raises(SettingsError) as info:
+        parse_settings(cfg)
+    assert info.value.problems == [
+        f"{PROJECT}:api.customDomain.certificateArn: is in another region than the stack's aws:region; a regional "
+        "custom domain needs an ACM certificate in the same region: request or import it there"]
+
+
+# -- credentials in stack files ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["aws:secretKey", "aws:accessKey", "aws:token", "auth0:apiToken",
+                                 "auth0:clientAssertionPrivateKey", "okta:privateKey", "okta:apiToken",
+                                 "aws:secret_key", "gcp:password"])
+def test_plaintext_credentials_in_provider_namespaces_are_refused(key):
+    value = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY"
+    msgs = problems(BASE_SETTINGS, extra={key: value})
+    assert msgs == [f"{key}: holds a credential but is stored in plain text; remove it from the stack file and set "
+                    f"it with `pulumi config set --secret {key}` (or the provider's environment variable)"]
+    assert value not in "".join(msgs)
+
+
+@pytest.mark.parametrize("key", ["aws:profile", "aws:skipCredentialsValidation", "aws:sharedCredentialsFiles",
+                                 "auth0:clientId", "aws:assumeRole"])
+def test_provider_keys_that_are_not_credentials_are_fine(key):
+    parse_settings(config_of(BASE_SETTINGS, {key: "true"}))
+
+
+@pytest.mark.parametrize("key", ["aws:profile", "aws:anything", f"{PROJECT}:audience"])
+def test_an_access_key_id_in_any_plain_value_is_refused(key):
+    marker = "AKIAIOSFODNN7EXAMPLE"
+    with pytest.raises(SettingsError) as info:
+        parse_settings(config_of(BASE_SETTINGS, {key: f"x-{marker}"}))
+    assert info.value.problems == [
+        f"{key}: holds what looks like an AWS access key id in plain text; remove it from the stack file and give the "
+        "AWS provider credentials through the environment (AWS_PROFILE, a role), never a stack file"]
+    assert marker not in str(info.value)
+
+
+def test_secure_credentials_are_fine():
+    parse_settings(config_of(BASE_SETTINGS, {"aws:secretKey": "x", "aws:accessKey": "y"}),
+                   ["aws:secretKey", "aws:accessKey"])
+
+
+# -- redirect URIs and audience ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("uri", ["https://*.plaid.com/link/v2/stable/oauth.html", "https://bank.example/*",
+                                 "https://bank.example/cb?x=*"])
+def test_wildcard_redirect_uris_are_refused(uri):
+    assert problems(settings_with(redirectUris=[plaid.PLAID_REDIRECT_URI, uri])) == [
+        f"{PROJECT}:redirectUris: entry 1 contains a wildcard; register each redirect URI exactly (an authorization "
+        "code must only ever go to a URI you control)"]
+
+
+def test_non_plaid_redirect_uri_is_allowed():
+    uris = [plaid.PLAID_REDIRECT_URI, "https://bank.example/plaid/callback"]
+    assert make_settings(redirectUris=uris).redirect_uris == uris
+
+
+IDP_AUDIENCE = (f"{PROJECT}:audience: is a URL on the IdP's own domain (e.g. its /userinfo or Management API); "
+                "tokens for it would be accepted by the IdP's own APIs. Use an identifier of your API, e.g. "
+                "https://api.<your-domain>/fdx")
+
+
+@pytest.mark.parametrize("audience", [
+    "https://first-platypus-dev.us.auth0.com/userinfo", "https://first-platypus-dev.us.auth0.com/api/v2/",
+    "https://FIRST-PLATYPUS-DEV.us.auth0.com/anything", "https://other-tenant.eu.auth0.com/api/v2/",
+])
+def test_auth0_own_urls_are_refused_as_audience(audience):
+    assert problems(settings_with(audience=audience)) == [IDP_AUDIENCE]
+
+
+def test_okta_org_url_is_refused_as_audience():
+    assert problems(settings_with(idp="okta", auth0=None, okta={"orgUrl": "https://fpb.okta.com"},
+                                  audience="https://fpb.okta.com/api/v1")) == [IDP_AUDIENCE]
+
+
+# -- clientSecret.readers ------------------------------------------------------------------------
+
+DEPLOYER = "arn:aws:iam::111122223333:role/plaid-ready-deployer"
+
+
+def test_readers_are_role_arns():
+    readers = [DEPLOYER, "arn:aws:iam::111122223333:role/ops/plaid-secret-reader"]
+    assert make_settings(clientSecret={"readers": readers}).client_secret.readers == readers
+    assert make_settings().client_secret.readers == []
+
+
+@pytest.mark.parametrize("reader", ["arn:aws:iam::111122223333:role/*", "arn:aws:iam::111122223333:root",
+                                    "arn:aws:iam::111122223333:user/alice", "*", "arn:aws:iam::1111:role/x",
+                                    "arn:aws:sts::111122223333:assumed-role/deployer/session"])
+def test_readers_must_be_exact_role_arns(reader):
+    msgs = problems(settings_with(clientSecret={"readers": [reader]}))
+    assert len(msgs) == 1 and msgs[0].startswith(f"{PROJECT}:clientSecret.readers.0: ")
+
+
+def test_readers_without_duplicates_and_at_most_ten():
+    assert problems(settings_with(clientSecret={"readers": [DEPLOYER, DEPLOYER]})) == [
+        f"{PROJECT}:clientSecret.readers: contains duplicates"]
+    many = [f"arn:aws:iam::111122223333:role/r{i}" for i in range(11)]
+    msgs = problems(settings_with(clientSecret={"readers": many}))
+    assert len(msgs) == 1 and msgs[0].startswith(f"{PROJECT}:clientSecret.readers: list should have at most 10 items")
