@@ -1,11 +1,14 @@
 """The ``plaid-ready`` command.
 
-    plaid-ready plan --stack NAME [--json] [--dir PATH]    offline plan + Plaid readiness verdict
+    plaid-ready plan --stack NAME [--json|--summary] [--dir PATH]    offline plan + Plaid readiness verdict
     plaid-ready serve-customers --port N [--host H]        run the /customers/current Lambda locally
     plaid-ready check --discovery-url URL ...              live conformance check (readiness/check.py)
 
+    plaid-ready --version
+
 Exit codes: 0 ready / ok, 1 a mandatory readiness rule fails, 2 usage or settings error,
-3 the program itself failed (a bug: please report it).
+3 the program itself failed (a bug: please report it). With ``plan --json`` every outcome is JSON on
+stdout: the plan, or ``{"schemaVersion": 1, "errors": [...]}`` with exit 2 (readiness/plan.schema.json).
 """
 
 from __future__ import annotations
@@ -19,8 +22,35 @@ from pathlib import Path
 EXIT_OK, EXIT_NOT_READY, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
+PACKAGE = "plaid-ready-idp"
+
+
+def version() -> str:
+    """The installed package's version (its metadata, i.e. pyproject.toml at install time)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as package_version
+
+    try:
+        return package_version(PACKAGE)
+    except PackageNotFoundError:
+        return "unknown (not installed: run make install)"
+
+
+def _json_errors(errors: list[str]) -> None:
+    from readiness.plan import SCHEMA_VERSION
+
+    print(json.dumps({"schemaVersion": SCHEMA_VERSION, "kind": "offline-plan-errors", "errors": errors},
+                     indent=2, sort_keys=True))
+
+
 class _Parser(argparse.ArgumentParser):
+    #: Set when the command line asks for JSON: usage errors are then JSON on stdout too.
+    json_errors = False
+
     def error(self, message: str) -> None:  # argparse exits 2 with usage: keep that, no traceback
+        if _Parser.json_errors:
+            _json_errors([message])
+            raise SystemExit(EXIT_USAGE)
         self.print_usage(sys.stderr)
         print(f"plaid-ready: error: {message}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
@@ -28,10 +58,15 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="plaid-ready", description="Plaid Core Exchange readiness for your identity stack.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     plan = sub.add_parser("plan", help="offline plan of a stack with a Plaid-readiness verdict")
-    plan.add_argument("--stack", required=True, help="stack name: stacks/Pulumi.<NAME>.yaml")
-    plan.add_argument("--json", action="store_true", help="machine-readable output")
+    plan.add_argument("--stack", required=True,
+                      help="stack name (stacks/Pulumi.<NAME>.yaml), or the path of that file")
+    out = plan.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true",
+                     help="machine-readable output (schema: readiness/plan.schema.json)")
+    out.add_argument("--summary", action="store_true", help="only the verdict and the readiness table")
     plan.add_argument("--dir", type=Path, default=None, help="project directory (default: this checkout)")
     plan.add_argument("--traceback", action="store_true", help="show a traceback if the program fails")
     # Its own arguments are parsed by lambdas.local_server (main() hands them over untouched).
@@ -52,26 +87,35 @@ def _project_dir(arg: Path | None) -> Path:
 
 def _plan(args: argparse.Namespace) -> int:
     from components.settings import SettingsError
-    from readiness.plan import UsageError, build_report
+    from readiness.plan import UsageError, build_report, resolve_stack
+
+    def refuse(errors: list[str], heading: str | None = None) -> int:
+        if args.json:
+            _json_errors(errors)
+        elif heading is not None:
+            print(f"plaid-ready plan: {heading}", file=sys.stderr)
+            for problem in errors:
+                print(f"  - {problem}", file=sys.stderr)
+        else:
+            for problem in errors:
+                print(f"plaid-ready plan: {problem}", file=sys.stderr)
+        return EXIT_USAGE
 
     program_dir = _project_dir(args.dir)
+    stack = args.stack
     try:
-        report = build_report(program_dir, args.stack)
+        stack = resolve_stack(program_dir, args.stack)
+        report = build_report(program_dir, stack)
     except UsageError as exc:
-        print(f"plaid-ready plan: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return refuse([str(exc)])
     except SettingsError as exc:
-        print(f"plaid-ready plan: stack '{args.stack}' has invalid settings ({len(exc.problems)} problems):",
-              file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  - {problem}", file=sys.stderr)
-        return EXIT_USAGE
+        n = len(exc.problems)
+        return refuse(exc.problems, f"stack '{stack}' has invalid settings ({n} problem{'' if n == 1 else 's'}):")
     except Exception as exc:  # noqa: BLE001 - a failing program must not dump a traceback by default
         import pulumi
 
         if isinstance(exc, pulumi.RunError):
-            print(f"plaid-ready plan: {exc}", file=sys.stderr)
-            return EXIT_USAGE
+            return refuse([str(exc)])
         if args.traceback:
             raise
         print(f"plaid-ready plan: the program failed: {type(exc).__name__}: {exc}\n"
@@ -80,7 +124,7 @@ def _plan(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.to_json(), indent=2, sort_keys=True))
     else:
-        print(report.to_text())
+        print(report.to_text(summary_only=args.summary))
     return EXIT_NOT_READY if report.failed else EXIT_OK
 
 
@@ -96,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         from readiness.check import main as check
 
         return check(argv[1:])
+    _Parser.json_errors = "--json" in argv
     args = _parser().parse_args(argv)
     if args.command == "plan":
         return _plan(args)

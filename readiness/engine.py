@@ -3,9 +3,12 @@
 Used by the offline plan (``plaid-ready plan``) and by the component tests. Two modes:
 
 - ``preview=True`` (the plan): mocks echo inputs and compute nothing, so values that only the cloud
-  knows (ids, ARNs, generated client ids) are unknown and render as ``(known after apply)``.
+  knows (ids, ARNs, generated client ids) are unknown and render as ``(known after apply)``. The region
+  is the stack's ``aws:region``, as the AWS provider's; the account id, which only the credentials
+  know, is :data:`UNKNOWN_ACCOUNT` where a program builds it into a string (an IAM policy's ARN).
 - ``preview=False`` (unit tests): mocks also return every provider-computed output the code reads
-  (ids, ARNs, client ids, RandomBytes hex), deterministically, so tests can assert on wiring.
+  (ids, ARNs, client ids, RandomBytes hex), deterministically, so tests can assert on wiring: account
+  :data:`MOCK_ACCOUNT`, region the config's ``aws:region`` or :data:`MOCK_REGION`.
 
 The monitor records every registration (type, name, parent, protect, inputs) and, unlike Pulumi's
 stock ``MockMonitor``, honours ``additional_secret_outputs`` as the real engine does.
@@ -32,6 +35,10 @@ from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mo
 
 MOCK_ACCOUNT = "123456789012"
 MOCK_REGION = "us-east-1"
+#: The account id in preview mode, where a program builds it into a string (only the cloud knows it).
+UNKNOWN_ACCOUNT = "(account)"
+#: What an invoke answers in preview mode for a value only the cloud knows (the caller's ARN, user id).
+UNKNOWN_TEXT = "(known after apply)"
 
 
 class SecretValue:
@@ -50,8 +57,6 @@ class SecretValue:
 
     def __hash__(self) -> int:
         return hash(("secret", repr(self.value)))
-
-
 
 
 @dataclass
@@ -114,12 +119,20 @@ def _hexbytes(seed: str, length: int) -> bytes:
     return out[:length]
 
 
-def _arn(service: str, name: str, kind: str = "") -> str:
-    return f"arn:aws:{service}:{MOCK_REGION}:{MOCK_ACCOUNT}:{kind}{name}"
+def partition_of(region: str) -> tuple[str, str]:
+    """The AWS partition and DNS suffix a region belongs to (what ``aws.get_partition`` answers)."""
+    if region.startswith("cn-"):
+        return "aws-cn", "amazonaws.com.cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov", "amazonaws.com"
+    return "aws", "amazonaws.com"
 
 
-#: Provider-computed outputs, by type: what the cloud would return after create.
-def computed_outputs(typ: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+#: Provider-computed outputs, by type: what the cloud would return after create (compute mode only).
+def computed_outputs(typ: str, name: str, inputs: Mapping[str, Any], region: str = MOCK_REGION) -> dict[str, Any]:
+    def _arn(service: str, name: str, kind: str = "") -> str:
+        return f"arn:aws:{service}:{region}:{MOCK_ACCOUNT}:{kind}{name}"
+
     out: dict[str, Any] = {}
     if typ == "random:index/randomBytes:RandomBytes":
         raw = _hexbytes(f"{name}:{json.dumps(inputs.get('keepers'), sort_keys=True)}", int(inputs["length"]))
@@ -141,28 +154,33 @@ def computed_outputs(typ: str, name: str, inputs: Mapping[str, Any]) -> dict[str
         elif typ == "aws:apigateway/restApi:RestApi":
             out["rootResourceId"] = f"{name}-root"
             out["executionArn"] = _arn("execute-api", f"{name}-id")
-            out["arn"] = f"arn:aws:apigateway:{MOCK_REGION}::/restapis/{name}-id"
+            out["arn"] = f"arn:aws:apigateway:{region}::/restapis/{name}-id"
         elif typ == "aws:apigateway/stage:Stage":
             out["executionArn"] = _arn("execute-api", f"{name}-api-id/{inputs.get('stageName')}")
-            out["invokeUrl"] = f"https://{name}-api-id.execute-api.{MOCK_REGION}.amazonaws.com/{inputs.get('stageName')}"
-            out["arn"] = f"arn:aws:apigateway:{MOCK_REGION}::/restapis/{name}-api-id/stages/{inputs.get('stageName')}"
+            out["invokeUrl"] = f"https://{name}-api-id.execute-api.{region}.amazonaws.com/{inputs.get('stageName')}"
+            out["arn"] = f"arn:aws:apigateway:{region}::/restapis/{name}-api-id/stages/{inputs.get('stageName')}"
         elif typ == "aws:lambda/function:Function":
-            out["invokeArn"] = (f"arn:aws:apigateway:{MOCK_REGION}:lambda:path/2015-03-31/functions/"
+            out["invokeArn"] = (f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/"
                                 f"{_arn('lambda', name, 'function:')}/invocations")
             out["arn"] = _arn("lambda", name, "function:")
         elif typ == "aws:cloudwatch/logGroup:LogGroup":
             out["arn"] = _arn("logs", inputs.get("name") or name, "log-group:")
         elif typ == "aws:apigateway/domainName:DomainName":
-            out["regionalDomainName"] = f"d-{name}.execute-api.{MOCK_REGION}.amazonaws.com"
+            out["regionalDomainName"] = f"d-{name}.execute-api.{region}.amazonaws.com"
             out["regionalZoneId"] = "Z1UJRXOUMOOFQ8"
     return out
 
 
 class RecordingMocks(Mocks):
-    """Echo inputs; with ``compute`` also return provider-computed outputs (see computed_outputs)."""
+    """Echo inputs; with ``compute`` also return provider-computed outputs (see computed_outputs).
 
-    def __init__(self, compute: bool = True) -> None:
+    ``region`` is the stack's ``aws:region`` (default :data:`MOCK_REGION`). In preview mode the account
+    id is :data:`UNKNOWN_ACCOUNT`: never an invented one that a reader could take for real."""
+
+    def __init__(self, compute: bool = True, region: str | None = None) -> None:
         self.compute = compute
+        self.region = region or MOCK_REGION
+        self.account = MOCK_ACCOUNT if compute else UNKNOWN_ACCOUNT
         self.created: list[MockResourceArgs] = []
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict]:
@@ -170,17 +188,20 @@ class RecordingMocks(Mocks):
         out = dict(args.inputs)
         if not self.compute:
             return "", out  # preview: the id (and every computed output) is unknown
-        out.update(computed_outputs(args.typ, args.name, args.inputs))
+        out.update(computed_outputs(args.typ, args.name, args.inputs, self.region))
         return f"{args.name}-id", out
 
     def call(self, args: MockCallArgs) -> tuple[dict, list] | dict:
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            if not self.compute:
+                return {"accountId": self.account, "arn": UNKNOWN_TEXT, "userId": UNKNOWN_TEXT, "id": self.account}
             return {"accountId": MOCK_ACCOUNT, "arn": f"arn:aws:iam::{MOCK_ACCOUNT}:user/plan",
                     "userId": "plan", "id": MOCK_ACCOUNT}
         if args.token == "aws:index/getRegion:getRegion":
-            return {"name": MOCK_REGION, "region": MOCK_REGION, "id": MOCK_REGION}
+            return {"name": self.region, "region": self.region, "id": self.region}
         if args.token == "aws:index/getPartition:getPartition":
-            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
+            partition, suffix = partition_of(self.region)
+            return {"partition": partition, "dnsSuffix": suffix, "id": partition}
         return {}
 
 
@@ -213,9 +234,9 @@ class RecordingMonitor(MockMonitor):
         return resp
 
 
-def install(compute: bool, project: str, stack: str) -> RecordingMonitor:
+def install(compute: bool, project: str, stack: str, region: str | None = None) -> RecordingMonitor:
     """Install recording mocks into the Pulumi runtime; returns the monitor."""
-    mocks = RecordingMocks(compute=compute)
+    mocks = RecordingMocks(compute=compute, region=region)
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=not compute, monitor=monitor)
     return monitor
@@ -255,7 +276,7 @@ def run_program(program_dir: Path, project: str, stack: str, config: Mapping[str
     from pulumi.runtime.stack import run_pulumi_func
     from pulumi.runtime.sync_await import _sync_await
 
-    monitor = install(compute=compute, project=project, stack=stack)
+    monitor = install(compute=compute, project=project, stack=stack, region=config.get("aws:region") or None)
     with _program_env(program_dir, config, secret_keys):
         main = entry or (lambda: runpy.run_path(str(program_dir / "__main__.py"), run_name="__main__"))
         _sync_await(run_pulumi_func(main))

@@ -7,11 +7,13 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import yaml
 
 from components.settings import parse_settings
@@ -22,11 +24,11 @@ UNKNOWN_SHOWN = "(known after apply)"
 SECURE_PLACEHOLDER = "[secret: secure config value, cannot be decrypted offline]"
 
 HEADER = (
-    "Offline plan of stack '{stack}' (project {project}). This shows what the program declares, run under "
-    "Pulumi's mock engine with the stack's config; it is NOT a diff against live state: every resource "
-    "is shown as a create, values only the cloud knows are shown as (known after apply), secrets as "
-    "[secret]. Provider-side validation does not run. secure: config values cannot be decrypted "
-    "offline{secure_note}."
+    "This offline plan of stack '{stack}' (project {project}, region {region}) shows what the program "
+    "declares, run under Pulumi's mock engine with the stack's config; it is NOT a diff against live state: "
+    "every resource is shown as a create, values only the cloud knows are shown as (known after apply) "
+    "(the account id inside a document as (account)), secrets as [secret]. Provider-side validation does "
+    "not run. secure: config values cannot be decrypted offline{secure_note}."
 )
 
 
@@ -40,6 +42,11 @@ class StackConfig:
     stack: str
     config: dict[str, str]
     secret_keys: list[str]
+
+    @property
+    def region(self) -> str:
+        """The stack's ``aws:region`` (a required setting: parse_settings refuses a stack without one)."""
+        return self.config.get("aws:region", "")
 
 
 def _project(program_dir: Path) -> tuple[str, Path]:
@@ -57,6 +64,32 @@ def _project(program_dir: Path) -> tuple[str, Path]:
 def available_stacks(program_dir: Path) -> list[str]:
     _, stack_dir = _project(program_dir)
     return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in stack_dir.glob("Pulumi.*.yaml"))
+
+
+_STACK_FILE = re.compile(r"^Pulumi\.(?P<name>[^/\\]+)\.ya?ml$")
+
+
+def resolve_stack(program_dir: Path, arg: str, cwd: Path | None = None) -> str:
+    """The stack name for ``--stack``: a name, or the path of its stack file (``stacks/Pulumi.x.yaml``,
+    relative to the working directory or the project, or absolute). A file elsewhere is refused with
+    the name to use once it is in the stack directory."""
+    if "/" not in arg and "\\" not in arg and not _STACK_FILE.match(arg):
+        return arg
+    _, stack_dir = _project(program_dir)
+    match = _STACK_FILE.match(Path(arg).name)
+    if match is None:
+        raise UsageError(f"--stack takes a stack name or the path of a stack file "
+                         f"({stack_dir.relative_to(program_dir).as_posix()}/Pulumi.<name>.yaml); "
+                         f"'{Path(arg).name}' is not a stack file name")
+    name = match.group("name")
+    given = Path(arg)
+    candidates = [given] if given.is_absolute() else [(cwd or Path.cwd()) / given, program_dir / given]
+    home = stack_dir.resolve()
+    if any(c.resolve().parent == home for c in candidates) or "/" not in arg and "\\" not in arg:
+        return name
+    where = stack_dir.relative_to(program_dir).as_posix()
+    raise UsageError(f"--stack: {arg} is not in the stack directory {where}/ (stackConfigDir in Pulumi.yaml); "
+                     f"move it to {where}/Pulumi.{name}.yaml and pass --stack {name}")
 
 
 def load_stack_config(program_dir: Path, stack: str) -> StackConfig:
@@ -116,40 +149,160 @@ def _contains_secure(value: Any) -> bool:
 
 # --- rendering ---------------------------------------------------------------------------------
 
+#: Version of the ``plan --json`` document (readiness/plan.schema.json). Bump on an incompatible change.
+SCHEMA_VERSION = 1
+#: Long plain strings are shortened in the text view (with their length); JSON documents never are.
+MAX_TEXT = 300
+WIDTH = 100
 
-def display(value: Any) -> Any:
-    """A JSON-able view of a declared value: secrets and unknowns replaced, assets summarised."""
-    from readiness.engine import SecretValue, is_unknown
 
-    if isinstance(value, SecretValue):
-        return SECRET_SHOWN
-    if is_unknown(value):
-        return UNKNOWN_SHOWN
-    if isinstance(value, str) and value == SECURE_PLACEHOLDER:
-        return SECRET_SHOWN
+def _relative(path: str, root: Path | None) -> str:
+    """A path shown relative to the project root, so the plan of two clones is the same text."""
+    if root is None:
+        return path
+    p = Path(path)
+    for base in (root, root.resolve()):
+        for candidate in (p, p.resolve()):
+            try:
+                return candidate.relative_to(base).as_posix()
+            except ValueError:
+                continue
+    return path
+
+
+def _asset(value: Any, root: Path | None) -> tuple[str, str] | None:
+    """(kind, shown path) for a pulumi FileArchive / FileAsset / AssetArchive, else None."""
+    if isinstance(value, pulumi.Asset | pulumi.Archive):
+        path = getattr(value, "path", None)
+        return type(value).__name__, _relative(str(path), root) if path is not None else ""
+    return None
+
+
+def _json_document(value: str) -> Any | None:
+    """The parsed object when a string input holds a JSON object or array (a policy, a dashboard body)."""
+    text = value.strip()
+    if text[:1] not in ("{", "[") or len(text) < 2:
+        return None
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return None
+    return doc if isinstance(doc, dict | list) else None
+
+
+def json_value(value: Any, root: Path | None = None) -> Any:
+    """The ``--json`` view of a declared value: secrets ``{"secret": true}``, values only the cloud knows
+    ``{"unknown": true}``, assets ``{"asset": kind, "path": relative path}``."""
+    from readiness.engine import UNKNOWN_TEXT, SecretValue, is_unknown
+
+    if isinstance(value, SecretValue) or (isinstance(value, str) and value == SECURE_PLACEHOLDER):
+        return {"secret": True}
+    if is_unknown(value) or (isinstance(value, str) and value == UNKNOWN_TEXT):
+        return {"unknown": True}
     if isinstance(value, dict):
-        return {k: display(v) for k, v in value.items()}
+        return {str(k): json_value(v, root) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [display(v) for v in value]
+        return [json_value(v, root) for v in value]
     if isinstance(value, str | int | float | bool) or value is None:
         return value
-    path = getattr(value, "path", None)
-    if path is not None:  # pulumi FileArchive / FileAsset
-        return f"{type(value).__name__}({path})"
-    return f"<{type(value).__name__}>"
+    asset = _asset(value, root)
+    if asset is not None:
+        return {"asset": asset[0], "path": asset[1]}
+    return {"unsupported": type(value).__name__}
 
 
-def _rendered(key: str, value: Any, pad: str, width: int = 100, max_text: int = 400) -> list[str]:
-    """``key: value`` lines. Long lists and mappings (IP sets, WAF rules) are shown whole, one item per
-    line: a reviewer must see every security-relevant value. Only long plain strings are shortened."""
-    shown = display(value)
-    text = json.dumps(shown, sort_keys=True)
-    if len(text) <= width:
-        return [f"{pad}{key}: {text}"]
-    if isinstance(shown, list | dict):
-        first, *rest = json.dumps(shown, sort_keys=True, indent=2).splitlines()
-        return [f"{pad}{key}: {first}", *(f"{pad}  {line}" for line in rest)]
-    return [f"{pad}{key}: {text if len(text) <= max_text else text[: max_text - 1] + f'… ({len(text)} chars)'}"]
+@dataclass(frozen=True)
+class _Atom:
+    """A leaf as the text view prints it: JSON for plain values, bare markers for secrets and unknowns."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class _Doc:
+    """A JSON document held in a string input, shown parsed and indented (never cut)."""
+
+    inner: Any
+
+
+def _view(value: Any, root: Path | None, in_doc: bool = False) -> Any:
+    from readiness.engine import UNKNOWN_TEXT, SecretValue, is_unknown
+
+    if isinstance(value, SecretValue) or (isinstance(value, str) and value == SECURE_PLACEHOLDER):
+        return _Atom(SECRET_SHOWN)
+    if is_unknown(value) or (isinstance(value, str) and value == UNKNOWN_TEXT):
+        return _Atom(UNKNOWN_SHOWN)
+    if isinstance(value, str):
+        doc = None if in_doc else _json_document(value)
+        if doc is not None:
+            return _Doc(_view(doc, root, in_doc=True))
+        if not in_doc and len(value) > MAX_TEXT:
+            return _Atom(json.dumps(value[:MAX_TEXT])[:-1] + f'…" ({len(value)} chars)')
+        return _Atom(json.dumps(value))
+    if isinstance(value, dict):
+        keys = list(value) if in_doc else sorted(value)  # a document keeps its own key order
+        return {str(k): _view(value[k], root, in_doc) for k in keys}
+    if isinstance(value, list | tuple):
+        return [_view(v, root, in_doc) for v in value]
+    if isinstance(value, bool | int | float) or value is None:
+        return _Atom(json.dumps(value))
+    asset = _asset(value, root)
+    if asset is not None:
+        return _Atom(f"{asset[0]}({asset[1]})")
+    return _Atom(f"<{type(value).__name__}>")
+
+
+def _compact(view: Any) -> str | None:
+    """One-line form, or None where a JSON document must be shown indented."""
+    if isinstance(view, _Atom):
+        return view.text
+    if isinstance(view, _Doc):
+        return None
+    if isinstance(view, dict):
+        parts = [(json.dumps(k), _compact(v)) for k, v in view.items()]
+        if any(p is None for _, p in parts):
+            return None
+        return "{" + ", ".join(f"{k}: {p}" for k, p in parts) + "}"
+    parts_l = [_compact(v) for v in view]
+    if any(p is None for p in parts_l):
+        return None
+    return "[" + ", ".join(p for p in parts_l if p is not None) + "]"
+
+
+def _lines(view: Any, width: int) -> list[str]:
+    """The view as lines; the first goes after ``key: ``, the rest are indented relative to the key."""
+    one = _compact(view)
+    if one is not None and (len(one) <= width or isinstance(view, _Atom)):
+        return [one]
+    if isinstance(view, _Doc):
+        first, *rest = _lines(view.inner, width)
+        return [f"(JSON document) {first}", *rest]
+    items = list(view.items()) if isinstance(view, dict) else [(None, v) for v in view]
+    open_, close = ("{", "}") if isinstance(view, dict) else ("[", "]")
+    out = [open_]
+    for i, (key, item) in enumerate(items):
+        lead = f"{json.dumps(key)}: " if key is not None else ""
+        sub = _lines(item, width - 2)
+        sub[-1] += "," if i < len(items) - 1 else ""
+        out.append(f"  {lead}{sub[0]}")
+        out.extend(f"  {line}" for line in sub[1:])
+    out.append(close)
+    return out
+
+
+def _rendered(key: str, value: Any, pad: str, root: Path | None, width: int = WIDTH) -> list[str]:
+    """``key: value`` lines. Lists and mappings (IP sets, WAF rules) are shown whole, one item per line
+    when long; JSON documents (policies, the dashboard body, the access-log format) parsed and indented;
+    only long plain strings are shortened, with their length."""
+    first, *rest = _lines(_view(value, root), width)
+    return [f"{pad}{key}: {first}", *(f"{pad}  {line}" for line in rest)]
+
+
+_LABEL = {Status.PASS: "PASS", Status.CLOSEST: "CLOSEST", Status.FAIL: "FAIL"}
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (plural or word + 's')}"
 
 
 @dataclass
@@ -158,39 +311,108 @@ class PlanReport:
     resources: list[Any]
     outputs: dict[str, Any]
     results: list[Result]
+    #: The project root: paths (the Lambda archive) are shown relative to it.
+    root: Path | None = None
 
     @property
     def failed(self) -> list[Result]:
+        """Failing mandatory rules: these make the stack not ready."""
         return [r for r in self.results if r.failed]
+
+    @property
+    def failing(self) -> list[Result]:
+        """Every failing rule, mandatory or advisory."""
+        return [r for r in self.results if r.finding.status is Status.FAIL]
+
+    def counts(self) -> dict[str, int]:
+        return {s.value: sum(1 for x in self.results if x.finding.status is s) for s in Status}
 
     def header(self) -> str:
         note = (f"; placeholders stand in for: {', '.join(sorted(self.stack.secret_keys))}"
                 if self.stack.secret_keys else "")
-        return HEADER.format(stack=self.stack.stack, project=self.stack.project, secure_note=note)
+        return HEADER.format(stack=self.stack.stack, project=self.stack.project, region=self.stack.region,
+                             secure_note=note)
+
+    def verdict(self) -> str:
+        if self.failed:
+            return (f"Verdict: NOT READY for Plaid: {_plural(len(self.failed), 'mandatory rule')} "
+                    f"{'fails' if len(self.failed) == 1 else 'fail'} ({', '.join(x.rule.id for x in self.failed)}).")
+        return ("Verdict: ready for Plaid as declared (every mandatory rule passes; closest-possible rows are "
+                "IdP limits: see their reasons).")
 
     def to_json(self) -> dict[str, Any]:
+        root = self.root
+        counts = self.counts()
         return {
+            "schemaVersion": SCHEMA_VERSION,
             "kind": "offline-plan",
             "note": self.header(),
             "project": self.stack.project,
             "stack": self.stack.stack,
+            "region": self.stack.region,
+            "ready": not self.failed,
+            "summary": {
+                "verdict": "not-ready" if self.failed else "ready",
+                "resources": sum(1 for r in self.resources if r.custom),
+                "components": sum(1 for r in self.resources if not r.custom),
+                "rules": {"total": len(self.results), **counts},
+                "failing": [x.rule.id for x in self.failing],
+            },
             "resources": [
                 {"type": r.type, "name": r.name, "parent": r.parent_name, "custom": r.custom,
-                 "protect": r.protect, "inputs": display(r.inputs)}
+                 "protect": r.protect, "inputs": json_value(r.inputs, root)}
                 for r in self.resources
             ],
-            "outputs": display(self.outputs),
+            "outputs": json_value(self.outputs, root),
             "readiness": [
                 {"id": x.rule.id, "requirement": x.rule.requirement, "mandatory": x.rule.mandatory,
                  "status": x.finding.status.value, "declared": x.finding.declared, "reason": x.finding.reason,
                  "source": x.rule.source}
                 for x in self.results
             ],
-            "ready": not self.failed,
         }
 
-    def to_text(self) -> str:
-        lines = [textwrap.fill(self.header(), width=100), ""]
+    def _summary(self) -> list[str]:
+        c = self.counts()
+        lines = [f"Offline plan of stack '{self.stack.stack}' (project {self.stack.project}, "
+                 f"region {self.stack.region})",
+                 self.verdict(),
+                 f"Counts: {_plural(sum(1 for r in self.resources if r.custom), 'resource')}, "
+                 f"{_plural(sum(1 for r in self.resources if not r.custom), 'component')}; "
+                 f"{_plural(len(self.results), 'readiness rule')}: {c['pass']} pass, "
+                 f"{c['closest']} closest-possible, {c['fail']} fail"]
+        if not self.failing:
+            lines.append("Failing rules: none")
+            return lines
+        lines.append("Failing rules:")
+        for x in self.failing:
+            lines.extend(self._row(x))
+        return lines
+
+    @staticmethod
+    def _row(x: Result) -> list[str]:
+        tag = _LABEL[x.finding.status] + ("" if x.rule.mandatory else " (advisory)")
+        lines = [f"  {tag:<18} {x.rule.id:<24} {x.rule.requirement}",
+                 f"  {'':<18} {'':<24} declared: {x.finding.declared}"]
+        if x.finding.reason:
+            lines.append(f"  {'':<18} {'':<24} reason:   {x.finding.reason}")
+        return lines
+
+    def _table(self) -> list[str]:
+        c = self.counts()
+        lines = [f"Plaid readiness ({_plural(len(self.results), 'rule')}: {c['pass']} pass, "
+                 f"{c['closest']} closest-possible, {c['fail']} fail)"]
+        for x in self.results:
+            lines.extend(self._row(x))
+        return lines
+
+    def to_text(self, summary_only: bool = False) -> str:
+        """Summary first (verdict, counts, failing rules), then the tree and outputs, then the readiness
+        table. ``summary_only``: the summary and the readiness table."""
+        if summary_only:
+            return "\n".join([*self._summary()[:3], "", *self._table()])
+        lines = [*self._summary(), ""]
+        lines += [textwrap.fill(self.header(), width=WIDTH), ""]
         by_parent: dict[str, list[Any]] = {}
         urns = {r.urn for r in self.resources}
         for r in self.resources:
@@ -198,8 +420,8 @@ class PlanReport:
             by_parent.setdefault(parent, []).append(r)
         for children in by_parent.values():
             children.sort(key=lambda r: (r.custom, r.type, r.name))
-        lines.append(f"Resources ({sum(1 for r in self.resources if r.custom)} resources, "
-                     f"{sum(1 for r in self.resources if not r.custom)} components):")
+        lines.append(f"Resources ({_plural(sum(1 for r in self.resources if r.custom), 'resource')}, "
+                     f"{_plural(sum(1 for r in self.resources if not r.custom), 'component')}):")
 
         def walk(parent: str, depth: int) -> None:
             for r in by_parent.get(parent, []):
@@ -207,29 +429,14 @@ class PlanReport:
                 flag = "  [protected]" if r.protect else ""
                 lines.append(f"{pad}+ {r.type}  {r.name}{flag}")
                 for key in sorted(r.inputs):
-                    lines.extend(_rendered(key, r.inputs[key], f"{pad}      "))
+                    lines.extend(_rendered(key, r.inputs[key], f"{pad}      ", self.root))
                 walk(r.urn, depth + 1)
 
         walk("", 1)
         lines += ["", "Outputs:"]
         for key in sorted(self.outputs):
-            lines.extend(_rendered(key, self.outputs[key], "    ", width=120))
-        counts = {s: sum(1 for x in self.results if x.finding.status is s) for s in Status}
-        lines += ["", f"Plaid readiness ({len(self.results)} rules: {counts[Status.PASS]} pass, "
-                      f"{counts[Status.CLOSEST]} closest-possible, {counts[Status.FAIL]} fail)"]
-        label = {Status.PASS: "PASS", Status.CLOSEST: "CLOSEST", Status.FAIL: "FAIL"}
-        for x in self.results:
-            tag = label[x.finding.status] + ("" if x.rule.mandatory else " (advisory)")
-            lines.append(f"  {tag:<18} {x.rule.id:<24} {x.rule.requirement}")
-            lines.append(f"  {'':<18} {'':<24} declared: {x.finding.declared}")
-            if x.finding.reason:
-                lines.append(f"  {'':<18} {'':<24} reason:   {x.finding.reason}")
-        lines.append("")
-        if self.failed:
-            lines.append("Verdict: NOT READY for Plaid: " + ", ".join(x.rule.id for x in self.failed) + " failed.")
-        else:
-            lines.append("Verdict: ready for Plaid as declared (every mandatory rule passes; closest-possible "
-                         "rows are IdP limits, see their reasons).")
+            lines.extend(_rendered(key, self.outputs[key], "    ", self.root, width=120))
+        lines += ["", *self._table(), "", self.verdict()]
         return "\n".join(lines)
 
 
@@ -241,5 +448,5 @@ def build_report(program_dir: Path, stack: str) -> PlanReport:
     settings = parse_settings(cfg.config, cfg.secret_keys)
     run = run_program(program_dir, cfg.project, stack, cfg.config, cfg.secret_keys, compute=False)
     ctx = Context(resources=run.resources, environment=settings.environment.value)
-    return PlanReport(cfg, run.resources, run.outputs, evaluate(all_rules(), ctx))
+    return PlanReport(cfg, run.resources, run.outputs, evaluate(all_rules(), ctx), root=program_dir)
 
