@@ -5,7 +5,8 @@ Declares, all parented to the component and named after it:
 - an explicit Auth0 provider for the tenant in the settings (Management API credentials from
   ``AUTH0_CLIENT_ID`` / ``AUTH0_CLIENT_SECRET`` or the secure ``auth0:clientId`` / ``auth0:clientSecret``);
 - the API (``auth0.ResourceServer``): identifier = the audience, RS256, 15-minute access tokens, offline
-  access so refresh tokens are issued;
+  access so refresh tokens are issued, user-delegated access only (``subject_type_authorization``: users
+  allowed, client-credentials flows denied, so no machine-to-machine client gets a token for it);
 - Plaid's client (``auth0.Client``): regular web app, exactly the code and refresh grants, Plaid's
   callbacks, OIDC conformant, RS256 ID tokens, rotating refresh tokens with the longest lifetime Auth0
   accepts;
@@ -13,7 +14,9 @@ Declares, all parented to the component and named after it:
   ``client_secret_basic`` (``auth0.ClientCredentials``): one value in both places;
 - the tenant's default audience (``auth0.Tenant``), so Plaid, which sends no ``audience``, gets JWT
   access tokens instead of opaque ones (switch: ``auth0.setDefaultAudience``);
-- where the consistency key comes from a user attribute: a post-login Action and its binding.
+- where the consistency key comes from a user attribute: a post-login Action, acting for Plaid's client
+  only, bound with ``auth0.TriggerAction`` (one binding: the tenant's other post-login Actions, e.g. MFA
+  or risk checks, stay bound; ``auth0.TriggerActions`` would own and replace them all).
 """
 
 from __future__ import annotations
@@ -58,12 +61,23 @@ def consistency_key_claim(settings: StackSettings) -> str:
     return f"{namespace.rstrip('/')}/{CONSISTENCY_KEY_CLAIM_NAME}"
 
 
-def action_code(claim: str, attribute: str) -> str:
-    """The post-login Action's source with the claim, attribute path and minimum length filled in."""
-    return (ACTION_SOURCE.read_text()
-            .replace("__CLAIM__", json.dumps(claim))
-            .replace("__ATTRIBUTE__", json.dumps(attribute.split(".")))
-            .replace("__MIN_LENGTH__", str(plaid.CONSISTENCY_KEY_MIN_LENGTH)))
+#: The one place in the Action's source where its configuration (a JSON object) goes.
+ACTION_CONFIG_PLACEHOLDER: Final = "__CONFIG__"
+
+
+def action_code(*, claim: str, attribute: str, client_id: str) -> str:
+    """The post-login Action's source, with its configuration inserted as ONE JSON object.
+
+    One insertion of JSON (ASCII only, so even U+2028 cannot end a line): a value can only ever be data,
+    never code, whatever the claim namespace or attribute holds.
+    """
+    template = ACTION_SOURCE.read_text()
+    head, found, tail = template.partition(ACTION_CONFIG_PLACEHOLDER)
+    if not found or ACTION_CONFIG_PLACEHOLDER in tail:
+        raise ValueError(f"{ACTION_SOURCE.name} must hold {ACTION_CONFIG_PLACEHOLDER} exactly once")
+    config = {"clientId": client_id, "claim": claim, "attribute": attribute.split("."),
+              "minLength": plaid.CONSISTENCY_KEY_MIN_LENGTH}
+    return head + json.dumps(config, ensure_ascii=True, sort_keys=True) + tail
 
 
 class PlaidAuth0Tenant(pulumi.ComponentResource):
@@ -100,6 +114,12 @@ class PlaidAuth0Tenant(pulumi.ComponentResource):
             token_lifetime_for_web=a0.access_token_lifetime_seconds,
             allow_offline_access="offline_access" in s.scopes,
             skip_consent_for_verifiable_first_party_clients=True,
+            # User-delegated access only: a client-credentials (machine-to-machine) token for this API is
+            # refused by Auth0 itself; the Lambda also pins Plaid's client id.
+            subject_type_authorization=auth0.ResourceServerSubjectTypeAuthorizationArgs(
+                user=auth0.ResourceServerSubjectTypeAuthorizationUserArgs(policy="allow_all"),
+                client=auth0.ResourceServerSubjectTypeAuthorizationClientArgs(policy="deny_all"),
+            ),
             opts=child(stateful=True),
         )
 
@@ -130,7 +150,8 @@ class PlaidAuth0Tenant(pulumi.ComponentResource):
         self.credentials_secret = PlaidClientSecret(
             f"{name}-plaid-credentials",
             ClientSecretArgs(client_id=self.client.client_id, name_prefix=s.name_prefix, environment=s.environment,
-                             rotation_version=s.client_secret.version, tags=s.tags),
+                             rotation_version=s.client_secret.version, tags=s.tags,
+                             readers=tuple(s.client_secret.readers)),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.client_credentials = auth0.ClientCredentials(
@@ -148,21 +169,26 @@ class PlaidAuth0Tenant(pulumi.ComponentResource):
 
         claim = "sub"
         self.action = self.trigger = None
-        if s.consistency_key.attribute is not None:
+        attribute = s.consistency_key.attribute
+        if attribute is not None:
             claim = consistency_key_claim(s)
             self.action = auth0.Action(
                 f"{name}-consistency-key",
                 name=f"plaid-consistency-key-{s.name_prefix}",
                 runtime=a0.action_runtime,
                 deploy=True,
-                code=action_code(claim, s.consistency_key.attribute),
+                code=self.client.client_id.apply(
+                    lambda cid: action_code(claim=claim, attribute=attribute, client_id=cid)),
                 supported_triggers=auth0.ActionSupportedTriggersArgs(id="post-login", version="v3"),
                 opts=child(),
             )
-            self.trigger = auth0.TriggerActions(
+            # One binding (appended to the flow), not TriggerActions, which owns every post-login binding and
+            # would unbind the tenant's other Actions.
+            self.trigger = auth0.TriggerAction(
                 f"{name}-post-login",
                 trigger="post-login",
-                actions=[auth0.TriggerActionsActionArgs(id=self.action.id, display_name=self.action.name)],
+                action_id=self.action.id,
+                display_name=self.action.name,
                 opts=child(),
             )
 

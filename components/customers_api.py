@@ -179,7 +179,8 @@ class PlaidCustomersApi(pulumi.ComponentResource):
         self.monitoring = PlaidApiMonitoring(f"{name}-monitoring", MonitoringArgs(
             name_prefix=prefix, function_name=self.function_name, api_name=self.api_name,
             stage_name=api_cfg.stage_name, web_acl_name=self.allowlist.web_acl_name, region=region.region,
-            latency_p99_ms=s.alarms.latency_p99_ms, email=s.alarms.email, tags=tags),
+            latency_p99_ms=s.alarms.latency_p99_ms, email=s.alarms.email, tags=tags,
+            key_deletion_days=options.KMS_DELETION_DAYS[s.environment], protect=protect),
             opts=pulumi.ResourceOptions(parent=self))
         self.web_acl_arn = self.allowlist.web_acl_arn
         self.register_outputs({"base_url": self.base_url, "customers_current_url": self.customers_current_url,

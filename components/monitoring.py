@@ -2,6 +2,10 @@
 
 Plaid's checklist asks for monitoring with an error-rate alarm; the thresholds come from
 ``plaid_contract/__init__.py`` (2 %) and the settings (latency).
+
+The alarm topic is encrypted with a customer-managed KMS key whose policy lets CloudWatch use it. (The
+AWS-managed ``alias/aws/sns`` key cannot be used by CloudWatch: its policy is fixed, so every alarm action
+would fail silently.) The topic's policy lets CloudWatch publish only for this account's alarms.
 """
 
 from __future__ import annotations
@@ -31,6 +35,43 @@ class MonitoringArgs:
     latency_p99_ms: int
     email: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    #: Deletion window of the topic's KMS key (days, 7-30).
+    key_deletion_days: int = 30
+    #: Protect the topic's KMS key (prod): deleting it would silence every alarm.
+    protect: bool = False
+
+
+CLOUDWATCH: Final = "cloudwatch.amazonaws.com"
+#: What CloudWatch needs to publish to an encrypted topic (AWS SNS docs, "Enable compatibility between
+#: event sources from AWS services and encrypted topics").
+CLOUDWATCH_KEY_ACTIONS: Final = ("kms:Decrypt", "kms:GenerateDataKey*")
+
+
+def topic_key_policy(partition: str, account: str) -> str:
+    """The alarm topic key's policy: the account administers and uses it (IAM decides who); CloudWatch may
+    use it to publish, for this account's alarms only."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "AccountAdministersAndUses", "Effect": "Allow",
+         "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"},
+        {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow", "Principal": {"Service": CLOUDWATCH},
+         "Action": list(CLOUDWATCH_KEY_ACTIONS), "Resource": "*",
+         "Condition": {"StringEquals": {"aws:SourceAccount": account}}},
+    ]}, sort_keys=True)
+
+
+def topic_policy(topic_arn: str, partition: str, region: str, account: str, prefix: str) -> str:
+    """The alarm topic's policy: CloudWatch may publish for this stack's alarms; the account keeps its
+    usual access through IAM."""
+    alarms = f"arn:{partition}:cloudwatch:{region}:{account}:alarm:{prefix}-*"
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "AccountOwns", "Effect": "Allow", "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+         "Action": ["sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:Subscribe", "sns:ListSubscriptionsByTopic",
+                    "sns:Publish"], "Resource": topic_arn},
+        {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow", "Principal": {"Service": CLOUDWATCH},
+         "Action": "sns:Publish", "Resource": topic_arn,
+         "Condition": {"StringEquals": {"aws:SourceAccount": account},
+                       "ArnLike": {"aws:SourceArn": alarms}}},
+    ]}, sort_keys=True)
 
 
 def _metric(query_id: str, namespace: str, metric: str, dims: dict[str, str], stat: str = "Sum") -> dict[str, Any]:
@@ -51,8 +92,24 @@ def rate_queries(namespace: str, errors: str, total: str, dims: dict[str, str]) 
 class PlaidApiMonitoring(pulumi.ComponentResource):
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
-        self.topic = aws.sns.Topic(f"{name}-alarms", name=f"{args.name_prefix}-customers-api-alarms",
-                                   kms_master_key_id="alias/aws/sns", tags=args.tags, opts=options.child(self))
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        partition = aws.get_partition_output(opts=invoke).partition
+        self.topic_key = aws.kms.Key(
+            f"{name}-alarms-key", description=f"Encrypts the customers API alarm topic ({args.name_prefix})",
+            enable_key_rotation=True, deletion_window_in_days=args.key_deletion_days,
+            policy=pulumi.Output.all(partition, account).apply(lambda a: topic_key_policy(a[0], a[1])),
+            tags=args.tags, opts=options.child(self, stateful=True, protect=args.protect))
+        topic_name = f"{args.name_prefix}-customers-api-alarms"
+        self.topic = aws.sns.Topic(f"{name}-alarms", name=topic_name, kms_master_key_id=self.topic_key.arn,
+                                   tags=args.tags, opts=options.child(self))
+        self.topic_policy = aws.sns.TopicPolicy(
+            f"{name}-alarms-policy", arn=self.topic.arn,
+            # The topic's ARN spelt out (not the computed output), so the plan shows the whole document.
+            policy=pulumi.Output.all(partition, args.region, account).apply(
+                lambda a: topic_policy(f"arn:{a[0]}:sns:{a[1]}:{a[2]}:{topic_name}", a[0], a[1], a[2],
+                                       args.name_prefix)),
+            opts=options.child(self))
         self.subscription = None
         if args.email:
             self.subscription = aws.sns.TopicSubscription(

@@ -4,6 +4,11 @@ Default action block; AWS managed rule groups and a per-IP rate limit run first,
 requests from Plaid's IPv4 or IPv6 set (plus extra CIDRs from the settings). Logs go to an
 ``aws-waf-logs-`` log group with the Authorization header redacted.
 
+Sampled requests keep every header, ``Authorization`` included (log redaction does not apply to them),
+so sampling is off on the allow rule and on the web ACL's default (the rule Plaid's requests match, and
+the catch-all). The managed rule groups and the rate rule keep sampling, to debug false positives: a
+request they block is sampled with its headers (docs/api.md, "Accepted exposure").
+
 Never put this in front of a page an end user's browser loads (the IdP's authorize/login pages): Plaid
 sends end users there from their own devices. Those pages are on Auth0/Okta/Cognito anyway.
 """
@@ -47,8 +52,8 @@ def split_cidrs(extra: list[str]) -> tuple[list[str], list[str]]:
     return v4, v6
 
 
-def _visibility(metric: str) -> dict[str, Any]:
-    return {"cloudwatch_metrics_enabled": True, "metric_name": metric, "sampled_requests_enabled": True}
+def _visibility(metric: str, *, sampled: bool = True) -> dict[str, Any]:
+    return {"cloudwatch_metrics_enabled": True, "metric_name": metric, "sampled_requests_enabled": sampled}
 
 
 class PlaidAllowlist(pulumi.ComponentResource):
@@ -86,13 +91,14 @@ class PlaidAllowlist(pulumi.ComponentResource):
                 {"ip_set_reference_statement": {"arn": self.ipv4.arn}},
                 {"ip_set_reference_statement": {"arn": self.ipv6.arn}},
             ]}},
-            "visibility_config": _visibility(f"{prefix}-{ALLOW_RULE}"),
+            # Plaid's requests carry a bearer token: never sample them.
+            "visibility_config": _visibility(f"{prefix}-{ALLOW_RULE}", sampled=False),
         })
         self.web_acl_name = f"{prefix}-plaid-allowlist"
         self.acl = aws.wafv2.WebAcl(
             f"{name}-acl", name=self.web_acl_name, scope="REGIONAL",
             description="Only Plaid reaches /customers/current; everything else is blocked",
-            default_action={"block": {}}, rules=rules, visibility_config=_visibility(self.web_acl_name),
+            default_action={"block": {}}, rules=rules, visibility_config=_visibility(self.web_acl_name, sampled=False),
             tags=args.tags, opts=options.child(self))
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs", name=f"aws-waf-logs-{prefix}-customers-api",

@@ -12,8 +12,12 @@ import re
 from typing import Any
 
 import plaid_contract as plaid
-from readiness.checklist import Context, Finding, Rule, fail, ok
+from components.settings.stack import extra_cidr_problem
+from components.tenant import CLIENT_CLAIMS
+from lambdas.customers_current import env as lambda_env
+from readiness.checklist import Context, Finding, Resource, Rule, fail, ok
 from readiness.engine import SecretValue, is_unknown
+from readiness.rules.secrets import KMS_KEY, covers, principals, statements
 
 REST_API = "aws:apigateway/restApi:RestApi"
 STAGE = "aws:apigateway/stage:Stage"
@@ -25,6 +29,10 @@ DOMAIN = "aws:apigateway/domainName:DomainName"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+TOPIC = "aws:sns/topic:Topic"
+TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
+SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+CLOUDWATCH = "cloudwatch.amazonaws.com"
 _SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|PRIVATE_KEY|API_KEY|CREDENTIAL", re.IGNORECASE)
 
 
@@ -76,6 +84,68 @@ def _plaid_ranges(ctx: Context) -> Finding:
     return ok(f"all {len(wanted)} Plaid ranges allowlisted (IPv4 and IPv6)")
 
 
+def _extra_ranges(ctx: Context) -> Finding:
+    plaid_ranges = {ipaddress.ip_network(c).compressed
+                    for c in (*plaid.PLAID_IPV4_RANGES, *plaid.PLAID_LEGACY_IPV4, *plaid.PLAID_IPV6_RANGES)}
+    extras: list[str] = []
+    problems: list[str] = []
+    for s in ctx.of_type(IP_SET):
+        for cidr in s.input("addresses") or []:
+            try:
+                net = ipaddress.ip_network(str(cidr), strict=True)
+            except ValueError:
+                problems.append(f"{s.name}: an entry is not a CIDR")
+                continue
+            if net.compressed in plaid_ranges or net.compressed in extras:
+                continue
+            extras.append(net.compressed)
+            if (why := extra_cidr_problem(net)) is not None:
+                problems.append(f"{net.compressed} {why}")
+    if problems:
+        return fail("; ".join(problems), "extra ranges must be public and at most /16 (IPv4) or /48 (IPv6): an "
+                    "allowlist that admits much of the internet is no allowlist")
+    if not extras:
+        return ok("none: only Plaid's ranges are allowlisted")
+    return ok(f"{len(extras)} extra range(s) allowlisted besides Plaid's: {', '.join(extras)}")
+
+
+def _no_token_samples(ctx: Context) -> Finding:
+    problems = []
+    for acl in ctx.of_type(WEB_ACL):
+        if (acl.input("visibilityConfig") or {}).get("sampledRequestsEnabled") is not False:
+            problems.append(f"{acl.name}: default action samples requests")
+        for rule in acl.input("rules") or []:
+            if isinstance(rule, dict) and "allow" in (rule.get("action") or {}) and (
+                    (rule.get("visibilityConfig") or {}).get("sampledRequestsEnabled") is not False):
+                problems.append(f"{acl.name}: allow rule {rule.get('name')} samples requests")
+    if not ctx.of_type(WEB_ACL):
+        problems.append("no WAF web ACL")
+    if problems:
+        return fail("; ".join(problems), "sampled requests keep the Authorization header (log redaction does not "
+                    "apply to them): turn sampling off where Plaid's requests are allowed")
+    return ok("sampling off on the allow rule and the default action; blocked requests of the managed and rate "
+              "rules are still sampled (docs/api.md, accepted exposure)")
+
+
+def _token_client(ctx: Context) -> Finding:
+    fns = ctx.of_type(FUNCTION)
+    problems, shown = [], []
+    for fn in fns:
+        variables = fn.input("environment", "variables") or {}
+        client = variables.get(lambda_env.TOKEN_CLIENT_ID) if isinstance(variables, dict) else None
+        claim = variables.get(lambda_env.TOKEN_CLIENT_CLAIM) if isinstance(variables, dict) else None
+        if not (is_unknown(client) or (isinstance(client, str) and client.strip())):
+            problems.append(f"{fn.name}: {lambda_env.TOKEN_CLIENT_ID} not set")
+        if claim not in CLIENT_CLAIMS:
+            problems.append(f"{fn.name}: {lambda_env.TOKEN_CLIENT_CLAIM} is not one of {', '.join(CLIENT_CLAIMS)}")
+        shown.append(f"{fn.name}: {lambda_env.TOKEN_CLIENT_ID} = Plaid's client id"
+                     f"{' (known after apply)' if is_unknown(client) else ''}, checked in the {claim!s} claim")
+    if problems:
+        return fail("; ".join(problems), "the Lambda must accept only tokens issued to Plaid's client (the tenant "
+                    "contract's client_id and client_claim)")
+    return ok("; ".join(shown))
+
+
 def _tls(ctx: Context) -> Finding:
     bad = [d.name for d in ctx.of_type(DOMAIN) if d.input("securityPolicy") != plaid.MIN_TLS_VERSION]
     if bad:
@@ -101,19 +171,118 @@ def _no_bypass(ctx: Context) -> Finding:
     return ok("default execute-api endpoint disabled")
 
 
-def _error_alarm(ctx: Context) -> Finding:
+def _error_alarms(ctx: Context) -> list[Resource]:
+    out = []
     for alarm in ctx.of_type(ALARM):
         queries = alarm.input("metricQueries") or []
         names = {((q.get("metric") or {}).get("metricName")) for q in queries if isinstance(q, dict)}
+        if {"Errors", "Invocations"} <= names:
+            out.append(alarm)
+    return out
+
+
+def _topics_of(ctx: Context, alarm: Resource) -> tuple[list[Resource], list[str]]:
+    """The declared SNS topics an alarm notifies (by dependency or by a known ARN), and its actions that name no
+    declared topic (known ARNs only)."""
+    deps = set(getattr(alarm, "dependencies", []) or [])
+    topics = ctx.of_type(TOPIC)
+    found = [t for t in topics if t.urn in deps]
+    external = []
+    for action in alarm.input("alarmActions") or []:
+        if isinstance(action, str) and action:
+            match = [t for t in topics if t.input("arn") == action or action.endswith(f":{t.input('name')}")]
+            if not match:
+                external.append(action)
+            found += [t for t in match if t not in found]
+    return found, external
+
+
+def _linked_key(ctx: Context, resource: Resource) -> Resource | None:
+    deps = set(getattr(resource, "dependencies", []) or [])
+    keys = [k for k in ctx.of_type(KMS_KEY) if k.urn in deps]
+    return keys[0] if keys else None
+
+
+def _json(resource: Resource, key: str) -> Any:
+    raw = resource.input(key)
+    if raw is None or is_unknown(raw):
+        return raw
+    try:
+        return json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return None
+
+
+def _cloudwatch_can_use(ctx: Context, topic: Resource) -> str | None:
+    """Why CloudWatch cannot publish to ``topic`` (None: it can)."""
+    kms = topic.input("kmsMasterKeyId")
+    if isinstance(kms, str) and ("alias/aws/" in kms or kms.startswith("aws/")):
+        return (f"{topic.name} is encrypted with the AWS-managed SNS key, whose policy CloudWatch cannot use: "
+                "every alarm action would fail silently")
+    if kms:
+        key = _linked_key(ctx, topic)
+        if key is None:
+            return f"{topic.name} is encrypted with a key not declared in this stack; its policy cannot be shown"
+        doc = _json(key, "policy")
+        if doc is None:
+            return f"{topic.name}: key {key.name} has the default key policy, which CloudWatch cannot use"
+        if is_unknown(doc):
+            return f"{topic.name}: key {key.name} policy unknown until apply, cannot be judged"
+        allowed = [st for st in statements(doc) if st.get("Effect") == "Allow" and CLOUDWATCH in principals(
+            st, "Service") and covers(st, "kms:Decrypt") and covers(st, "kms:GenerateDataKey")]
+        if not allowed:
+            return f"{topic.name}: key {key.name} policy does not let {CLOUDWATCH} use it (kms:Decrypt, " \
+                   "kms:GenerateDataKey*)"
+    deps = {topic.urn}
+    for pol in ctx.of_type(TOPIC_POLICY):
+        if not deps & set(getattr(pol, "dependencies", []) or []):
+            continue
+        doc = _json(pol, "policy")
+        if is_unknown(doc) or doc is None:
+            return f"{topic.name}: topic policy unknown until apply or not JSON, cannot be judged"
+        if not any(st.get("Effect") == "Allow" and (CLOUDWATCH in principals(st, "Service") or "*" in principals(st))
+                   and covers(st, "sns:Publish") for st in statements(doc)):
+            return f"{topic.name}: topic policy does not let {CLOUDWATCH} publish"
+    return None
+
+
+def _error_alarm(ctx: Context) -> Finding:
+    for alarm in _error_alarms(ctx):
         threshold = alarm.input("threshold")
-        if {"Errors", "Invocations"} <= names and isinstance(threshold, int | float):
-            if threshold <= plaid.ERROR_RATE_ALARM_PERCENT and alarm.input("alarmActions"):
-                return ok(f"{alarm.name}: Lambda error rate > {threshold}% notifies {len(alarm.input('alarmActions'))}"
-                          " target(s)")
-            return fail(f"{alarm.name}: threshold {threshold}%, actions {alarm.input('alarmActions')}",
+        actions = alarm.input("alarmActions") or []
+        if not isinstance(threshold, int | float) or threshold > plaid.ERROR_RATE_ALARM_PERCENT or not actions:
+            return fail(f"{alarm.name}: threshold {threshold}%, {len(actions)} action(s)",
                         f"alarm at {plaid.ERROR_RATE_ALARM_PERCENT}% and notify someone")
+        topics, external = _topics_of(ctx, alarm)
+        if not topics and not external:
+            return fail(f"{alarm.name}: notifies no topic declared in this stack",
+                        "publish to the stack's alarm topic (PlaidApiMonitoring)")
+        problems = [why for t in topics if (why := _cloudwatch_can_use(ctx, t))]
+        if problems:
+            return fail("; ".join(problems), "encrypt the alarm topic with a customer-managed key whose policy lets "
+                        f"{CLOUDWATCH} use it (kms:Decrypt, kms:GenerateDataKey*), or leave it unencrypted")
+        how = ", ".join(f"{t.name} ({'key ' + k.name if (k := _linked_key(ctx, t)) else 'unencrypted'})"
+                        for t in topics)
+        note = f"; {len(external)} topic(s) outside this stack, not judged" if external else ""
+        return ok(f"{alarm.name}: Lambda error rate > {threshold}% notifies {how}, which CloudWatch can use{note}")
     return fail("no error-rate alarm",
                 f"Plaid's checklist: alarm on an error rate above {plaid.ERROR_RATE_ALARM_PERCENT}%")
+
+
+def _alarm_subscriber(ctx: Context) -> Finding:
+    topics: list[Resource] = []
+    for alarm in _error_alarms(ctx):
+        topics += [t for t in _topics_of(ctx, alarm)[0] if t not in topics]
+    if not topics:
+        return fail("no alarm topic declared", "declare the alarm topic (PlaidApiMonitoring)")
+    subs = [s for s in ctx.of_type(SUBSCRIPTION)
+            if {t.urn for t in topics} & set(getattr(s, "dependencies", []) or [])]
+    if not subs:
+        where = ("In prod nobody would be told that Plaid's calls fail. " if ctx.environment == "prod" else "")
+        return fail(f"no subscription to {', '.join(t.name for t in topics)}",
+                    f"{where}Set alarms.email, or subscribe a pager or chat endpoint to the topic outside this stack")
+    shown = ", ".join(f"{s.name} ({s.input('protocol')})" for s in subs)
+    return ok(f"{len(subs)} subscription(s): {shown}")
 
 
 #: The one wildcard allowed: "every log stream of this one log group" (the account may be the offline plan's
@@ -193,6 +362,10 @@ RULES: tuple[Rule, ...] = (
     Rule("API-PLAID-IPS", f"Every Plaid range is allowlisted ({', '.join(_RANGES)}, "
          f"{len(plaid.PLAID_LEGACY_IPV4)} legacy IPs)",
          _plaid_ranges, applies=_on_api, source=f"{_SEC}; implementation checklist"),
+    Rule("API-EXTRA-RANGES", "Extra allowlisted ranges (besides Plaid's) are public and at most /16 or /48; listed "
+         "here", _extra_ranges, applies=_on_api, source="plaid-ready-idp house rule (allowlist stays an allowlist)"),
+    Rule("API-WAF-NO-TOKEN-SAMPLES", "The WAF does not sample Plaid's requests (samples keep Authorization)",
+         _no_token_samples, applies=_on_api, source="AWS WAF docs: sampled requests; log redaction"),
     Rule("API-TLS12", "TLS 1.2+ on the custom domain", _tls, applies=lambda c: bool(c.of_type(DOMAIN)), source=_SEC),
     Rule("API-MTLS-PROD", "Mutual TLS in production", _mtls_prod,
          applies=lambda c: _on_api(c) and c.environment == "prod", source=_SEC),
@@ -200,6 +373,10 @@ RULES: tuple[Rule, ...] = (
          applies=lambda c: bool(c.of_type(DOMAIN)), source="AWS API Gateway mTLS docs"),
     Rule("API-ERROR-ALARM", f"An alarm fires on an error rate above {plaid.ERROR_RATE_ALARM_PERCENT}%",
          _error_alarm, applies=_on_api, source="Plaid implementation checklist (monitoring)"),
+    Rule("API-ALARM-SUBSCRIBER", "Someone is subscribed to the alarm topic", _alarm_subscriber, applies=_on_api,
+         mandatory=False, source="Plaid implementation checklist (monitoring)"),
+    Rule("API-TOKEN-CLIENT", "The Lambda accepts only tokens issued to Plaid's client", _token_client,
+         applies=lambda c: bool(c.of_type(FUNCTION)), source="plaid-ready-idp house rule (token audience and client)"),
     Rule("API-LEAST-PRIVILEGE", "The Lambda's role writes its logs and nothing else", _least_privilege,
          applies=lambda c: bool(c.of_type(FUNCTION)), source="plaid-ready-idp house rule (AWS least privilege)"),
     Rule("API-NO-SECRET-ENV", "No secret in the Lambda's environment variables", _no_secret_env,

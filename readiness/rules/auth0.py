@@ -10,6 +10,9 @@ API = "auth0:index/resourceServer:ResourceServer"
 CLIENT = "auth0:index/client:Client"
 CREDENTIALS = "auth0:index/clientCredentials:ClientCredentials"
 TENANT = "auth0:index/tenant:Tenant"
+ACTION = "auth0:index/action:Action"
+TRIGGER_ACTION = "auth0:index/triggerAction:TriggerAction"
+TRIGGER_ACTIONS = "auth0:index/triggerActions:TriggerActions"
 
 
 def _on_auth0(ctx: Context) -> bool:
@@ -102,9 +105,11 @@ def _refresh_lifetime(ctx: Context) -> Finding:
     from components.auth0 import AUTH0_MAX_REFRESH_LIFETIME_SECONDS
 
     if idle == AUTH0_MAX_REFRESH_LIFETIME_SECONDS:
-        return closest(declared, "Plaid: 13 months and no inactivity timeout. Auth0 rotates only expiring tokens, "
-                       f"whose idle lifetime is at most {AUTH0_MAX_REFRESH_LIFETIME_SECONDS} s (365.25 days): a "
-                       "user idle for a year must link again")
+        absolute = ("The absolute lifetime is infinite: a refresh token used at least once a year never expires; "
+                    "only revoking it (or the user's grant) ends it. " if rt("infiniteTokenLifetime") is True else "")
+        return closest(declared, f"{absolute}Plaid: 13 months and no inactivity timeout. Auth0 rotates only "
+                       "expiring tokens, whose idle lifetime is at most "
+                       f"{AUTH0_MAX_REFRESH_LIFETIME_SECONDS} s (365.25 days): a user idle for a year must link again")
     return fail(declared, f"set the idle lifetime to Auth0's maximum, {AUTH0_MAX_REFRESH_LIFETIME_SECONDS} s")
 
 
@@ -117,7 +122,58 @@ def _redirect_uri(ctx: Context) -> Finding:
         return fail(f"callbacks {callbacks}", f"add Plaid's redirect URI {plaid.PLAID_REDIRECT_URI}")
     if any(not str(u).startswith("https://") for u in callbacks):
         return fail(f"callbacks {callbacks}", "every callback must be https")
+    if any("*" in str(u) for u in callbacks):
+        return fail(f"callbacks {callbacks}", "no wildcard callbacks: an authorization code must only go to a URI you "
+                    "control")
     return ok(f"callbacks {callbacks}")
+
+
+def _extra_redirects(ctx: Context) -> Finding:
+    if (bad := _one(ctx, CLIENT)) is not None:
+        return bad
+    others = [str(u) for u in ctx.of_type(CLIENT)[0].input("callbacks") or [] if u != plaid.PLAID_REDIRECT_URI]
+    if others:
+        return fail(f"callbacks besides Plaid's: {', '.join(others)}",
+                    "warning: Plaid's client can send authorization codes there; keep only URIs you and Plaid "
+                    "confirmed")
+    return ok(f"only Plaid's redirect URI {plaid.PLAID_REDIRECT_URI}")
+
+
+def _user_delegated(ctx: Context) -> Finding:
+    if (bad := _one(ctx, API)) is not None:
+        return bad
+    api = ctx.of_type(API)[0]
+    user = api.input("subjectTypeAuthorization", "user", "policy")
+    client = api.input("subjectTypeAuthorization", "client", "policy")
+    declared = f"ResourceServer {api.name}: subjectTypeAuthorization user {user}, client {client}"
+    if client != "deny_all":
+        return fail(declared, "deny client-credentials (machine-to-machine) access to the API: client policy "
+                    "deny_all, so no client of the tenant but a user's delegate gets a token for it")
+    if user != "allow_all":
+        return fail(declared, "Plaid's authorization-code tokens are user-delegated: user policy allow_all")
+    return ok(declared)
+
+
+def _post_login(ctx: Context) -> Finding:
+    owners = ctx.of_type(TRIGGER_ACTIONS)
+    if owners:
+        return fail(f"TriggerActions {', '.join(o.name for o in owners)} owns every post-login binding",
+                    "bind only our Action with auth0.TriggerAction: TriggerActions unbinds the tenant's other "
+                    "Actions (MFA, risk checks)")
+    problems, shown = [], []
+    bindings = ctx.of_type(TRIGGER_ACTION)
+    for action in ctx.of_type(ACTION):
+        bound = [b for b in bindings if action.urn in (getattr(b, "dependencies", []) or [])]
+        if not bound:
+            problems.append(f"Action {action.name} is not bound")
+        code = action.input("code")
+        if isinstance(code, str) and "event.client.client_id" not in code:
+            problems.append(f"Action {action.name} does not check event.client.client_id")
+        shown.append(f"Action {action.name} bound by {', '.join(b.name for b in bound) or 'nothing'} "
+                     f"(trigger {', '.join(str(b.input('trigger')) for b in bound)}), acting for Plaid's client only")
+    if problems:
+        return fail("; ".join(problems), "bind the Action with auth0.TriggerAction and act only for Plaid's client")
+    return ok("; ".join(shown) + "; the tenant's other post-login Actions stay bound")
 
 
 def _grants(ctx: Context) -> Finding:
@@ -166,6 +222,13 @@ RULES: tuple[Rule, ...] = (
          "inactivity timeout", _refresh_lifetime, applies=_on_auth0, source=_SRC_AUTH),
     Rule("AUTH0-REDIRECT", "Plaid's redirect URI is registered, https only", _redirect_uri, applies=_on_auth0,
          source=_SRC_AUTH),
+    Rule("AUTH0-REDIRECT-EXTRA", "Only Plaid's redirect URI (others are shown as a warning)", _extra_redirects,
+         applies=_on_auth0, mandatory=False, source=_SRC_AUTH),
+    Rule("AUTH0-USER-ONLY", "The API accepts only user-delegated access (no client-credentials tokens)",
+         _user_delegated, applies=_on_auth0, source="Auth0 docs: API access policies (subject_type_authorization)"),
+    Rule("AUTH0-POST-LOGIN", "Our post-login Action is bound alone and acts only for Plaid's client", _post_login,
+         applies=lambda c: bool(c.of_type(ACTION) or c.of_type(TRIGGER_ACTION) or c.of_type(TRIGGER_ACTIONS)),
+         source="Auth0 provider docs: auth0_trigger_action vs auth0_trigger_actions"),
     Rule("AUTH0-GRANTS", "Confidential client: authorization_code and refresh_token only", _grants,
          applies=_on_auth0, source=_SRC_AUTH),
     Rule("AUTH0-CLIENT-AUTH", "Token endpoint auth client_secret_basic with the generated secret", _client_auth,

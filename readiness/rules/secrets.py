@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import fnmatch
+import json
 from typing import Any
 
 import plaid_contract as plaid
-from readiness.checklist import Context, Finding, Rule, fail, ok
+from readiness.checklist import Context, Finding, Resource, Rule, fail, ok
+from readiness.engine import is_unknown
 
 SECRET = "aws:secretsmanager/secret:Secret"
 SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
+SECRET_POLICY = "aws:secretsmanager/secretPolicy:SecretPolicy"
 KMS_KEY = "aws:kms/key:Key"
 RANDOM_BYTES = "random:index/randomBytes:RandomBytes"
 
@@ -60,6 +64,136 @@ def _secret_in_secrets_manager(ctx: Context) -> Finding:
     return ok(f"Secrets Manager ({names}), customer-managed KMS key with rotation, value a Pulumi secret")
 
 
+# -- policy documents ---------------------------------------------------------------------------
+
+
+def statements(doc: Any) -> list[dict[str, Any]]:
+    """A policy document's statements (a single statement object counts as a list of one)."""
+    raw = doc.get("Statement", []) if isinstance(doc, dict) else []
+    return [st for st in (raw if isinstance(raw, list) else [raw]) if isinstance(st, dict)]
+
+
+def listed(value: Any) -> list[str]:
+    return [str(v) for v in (value if isinstance(value, list) else [value] if value is not None else [])]
+
+
+def covers(st: dict[str, Any], action: str) -> bool:
+    """Whether a statement's Action covers ``action`` (wildcards as IAM reads them; NotAction counts as yes)."""
+    if "NotAction" in st:
+        return not any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in listed(st["NotAction"]))
+    return any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in listed(st.get("Action")))
+
+
+def principals(st: dict[str, Any], kind: str = "AWS") -> list[str]:
+    """The statement's principals of ``kind`` ("AWS" or "Service"); ``Principal: "*"`` is ["*"]."""
+    if "NotPrincipal" in st:
+        return ["*"]
+    p = st.get("Principal")
+    if p == "*":
+        return ["*"]
+    return listed(p.get(kind)) if isinstance(p, dict) else []
+
+
+def _exempt(st: dict[str, Any]) -> list[str] | None:
+    """For a Deny to everyone "unless aws:PrincipalArn is one of these": the exempt ARNs, else None."""
+    cond = st.get("Condition") if isinstance(st.get("Condition"), dict) else {}
+    for op in ("ArnNotEquals", "ArnNotLike", "StringNotEquals", "StringNotLike"):
+        block = cond.get(op)
+        if isinstance(block, dict):
+            for key, value in block.items():
+                if key.lower() == "aws:principalarn":
+                    return listed(value)
+    return None
+
+
+def judge_restricted(doc: Any, action: str) -> tuple[list[str], list[str]]:
+    """(problems, readers) of a resource policy that must let only listed principals do ``action``.
+
+    Open: an Allow of ``action`` to everyone ("*") or to an account root (every administrator of that
+    account). Closed: a Deny of ``action`` to everyone whose only exemption is a list of exact ARNs.
+    """
+    problems: list[str] = []
+    readers: list[str] = []
+    sts = statements(doc)
+    for st in sts:
+        if st.get("Effect") == "Allow" and covers(st, action):
+            who = principals(st)
+            if "*" in who:
+                problems.append(f"allows {action} to everyone")
+            roots = [p for p in who if p.endswith(":root") or p.isdigit()]
+            if roots:
+                problems.append(f"allows {action} to the account root (any administrator)")
+    denies = [st for st in sts if st.get("Effect") == "Deny" and covers(st, action) and "*" in principals(st)]
+    exempt = [_exempt(st) for st in denies]
+    closed = [e for e in exempt if e is not None and e and not any("*" in x or "?" in x for x in e)]
+    if not denies or not closed or any(e is None for e in exempt):
+        problems.append(f"no explicit deny of {action} to everyone but the listed principals")
+    else:
+        readers = sorted({x for e in closed for x in e})
+    return problems, readers
+
+
+def _doc(resource: Resource, key: str) -> tuple[Any, str | None]:
+    raw = resource.input(key)
+    if raw is None or raw == "":
+        return None, "no policy"
+    if is_unknown(raw):
+        return None, "policy unknown until apply, cannot be judged"
+    try:
+        return (json.loads(raw) if isinstance(raw, str) else raw), None
+    except ValueError:
+        return None, "policy is not JSON"
+
+
+def _linked(resource: Resource, candidates: list[Resource], arn_input: str) -> list[Resource]:
+    """The candidates ``resource`` refers to: by dependency (what Pulumi records) or by a known ARN input."""
+    deps = set(getattr(resource, "dependencies", []) or [])
+    arn = resource.input(arn_input)
+    return [c for c in candidates if c.urn in deps or (isinstance(arn, str) and arn and c.input("arn") == arn)]
+
+
+def _secret_policies(ctx: Context) -> Finding:
+    secrets = ctx.of_type(SECRET)
+    if not secrets:
+        return fail("no Secrets Manager secret", "declare the client credentials with PlaidClientSecret")
+    problems: list[str] = []
+    readers: set[str] = set()
+    keys, policies = ctx.of_type(KMS_KEY), ctx.of_type(SECRET_POLICY)
+    for s in secrets:
+        linked = _linked(s, keys, "kmsKeyId")
+        if not linked:
+            problems.append(f"{s.name}: its KMS key is not declared in this stack, so its policy cannot be judged")
+        for key in linked:
+            doc, why = _doc(key, "policy")
+            if why:
+                problems.append(f"{key.name}: {why}" + (" (AWS's default key policy lets any administrator in the "
+                                                         "account decrypt)" if why == "no policy" else ""))
+                continue
+            found, who = judge_restricted(doc, "kms:Decrypt")
+            problems += [f"{key.name}: {p}" for p in found]
+            readers.update(who)
+        mine = [p for p in policies if s.urn in (getattr(p, "dependencies", []) or [])
+                or (p.input("secretArn") is not None and p.input("secretArn") == s.input("arn"))]
+        if not mine:
+            problems.append(f"{s.name}: no resource policy")
+        for pol in mine:
+            doc, why = _doc(pol, "policy")
+            if why:
+                problems.append(f"{pol.name}: {why}")
+                continue
+            found, who = judge_restricted(doc, "secretsmanager:GetSecretValue")
+            problems += [f"{pol.name}: {p}" for p in found]
+            if pol.input("blockPublicPolicy") is not True:
+                problems.append(f"{pol.name}: blockPublicPolicy is not true")
+            readers.update(who)
+    if problems:
+        return fail("; ".join(problems), "list the IAM roles that may read the client secret in clientSecret.readers "
+                    "(include the role that runs pulumi up): the key and secret policies then allow only them "
+                    "and deny everyone else")
+    return ok(f"key and secret policies: only {', '.join(sorted(readers))} may decrypt/read; the account "
+              "administers the key but cannot decrypt")
+
+
 def _csprng_secret(ctx: Context) -> Finding:
     randoms = ctx.of_type(RANDOM_BYTES)
     if not randoms:
@@ -93,6 +227,9 @@ def _recovery_window(ctx: Context) -> Finding:
 RULES: tuple[Rule, ...] = (
     Rule("SECRET-STORE", "Client secret never in plain text: Secrets Manager, customer-managed KMS key",
          _secret_in_secrets_manager, source="Plaid Core Exchange authentication doc (client credentials)"),
+    Rule("SECRET-POLICY", "Only the listed readers can decrypt or read the client secret (key and secret "
+         "policies deny everyone else)", _secret_policies,
+         source="plaid-ready-idp house rule (AWS KMS key policies, Secrets Manager resource policies)"),
     Rule("SECRET-CSPRNG", f"Client secret from a CSPRNG, {plaid.CLIENT_SECRET_BYTES} bytes hex",
          _csprng_secret, applies=lambda ctx: not ctx.has_prefix("aws:cognito/"),
          source="Plaid: `openssl rand -hex 32`"),
