@@ -1,6 +1,6 @@
-"""Deterministic build of the /customers/current Lambda package.
+"""Deterministic build of the Lambda packages: /customers/current and the Cognito scope adapter.
 
-    python -m lambdas.build [--arch arm64|x86_64] [--python 3.13]
+    python -m lambdas.build [--function customers_current|scope_adapter] [--arch arm64|x86_64] [--python 3.13]
 
 Installs the pinned runtime dependencies as Lambda-platform wheels (``pip --platform
 manylinux2014_<arch> --only-binary=:all:``) plus the handler code into a folder, then zips it with sorted
@@ -8,6 +8,10 @@ entries, fixed timestamps and fixed permissions: two builds of the same source a
 ``pulumi preview`` never shows a perpetual code diff. Builds are cached under ``.build/lambda/<key>/``,
 keyed by the source files, the requirements, the architecture and the Python version; a repeat call
 with nothing changed returns at once without running pip.
+
+Each function is a :class:`Function`: its handler, its own requirements file and the sources it ships.
+``build_package(arch, python_version)`` builds the customers Lambda (``CUSTOMERS``); ``build_function``
+builds any of ``FUNCTIONS``.
 """
 
 from __future__ import annotations
@@ -40,6 +44,23 @@ class BuildError(Exception):
 
 
 @dataclass(frozen=True)
+class Function:
+    """One Lambda package: what it is called, where its handler is, what it installs and ships."""
+
+    name: str
+    handler: str
+    requirements: Path
+    sources: tuple[str, ...]
+
+
+CUSTOMERS: Final = Function("customers_current", HANDLER, REQUIREMENTS, SOURCES)
+SCOPE_ADAPTER: Final = Function(
+    "scope_adapter", "lambdas.scope_adapter.handler.handler", ROOT / "lambdas" / "scope_adapter" / "requirements.txt",
+    ("lambdas/__init__.py", "lambdas/scope_adapter", "plaid_contract"))
+FUNCTIONS: Final = {f.name: f for f in (CUSTOMERS, SCOPE_ADAPTER)}
+
+
+@dataclass(frozen=True)
 class BuildResult:
     zip_path: Path
     folder: Path
@@ -48,9 +69,9 @@ class BuildResult:
     size_bytes: int
 
 
-def _source_files() -> list[Path]:
+def _source_files(function: Function = CUSTOMERS) -> list[Path]:
     files: list[Path] = []
-    for entry in SOURCES:
+    for entry in function.sources:
         path = ROOT / entry
         if path.is_dir():
             files += [p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts
@@ -60,9 +81,11 @@ def _source_files() -> list[Path]:
     return sorted(files)
 
 
-def cache_key(arch: str, python_version: str) -> str:
-    h = hashlib.sha256(f"v1|{arch}|{python_version}".encode())
-    for path in _source_files():
+def cache_key(arch: str, python_version: str, function: Function = CUSTOMERS) -> str:
+    # The customers Lambda keeps its original key (existing caches stay valid); others add their name.
+    seed = f"v1|{arch}|{python_version}" if function == CUSTOMERS else f"v1|{function.name}|{arch}|{python_version}"
+    h = hashlib.sha256(seed.encode())
+    for path in _source_files(function):
         h.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()[:24]
 
@@ -79,10 +102,10 @@ def _zip_folder(folder: Path, zip_path: Path) -> None:
             zf.writestr(info, path.read_bytes())
 
 
-def _install(target: Path, arch: str, python_version: str) -> None:
+def _install(target: Path, arch: str, python_version: str, requirements: Path = REQUIREMENTS) -> None:
     cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
            "--no-deps", "--platform", ARCHES[arch], "--only-binary=:all:", "--implementation", "cp",
-           "--python-version", python_version, "--target", str(target), "-r", str(REQUIREMENTS)]
+           "--python-version", python_version, "--target", str(target), "-r", str(requirements)]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)  # noqa: S603 - fixed argv
     if proc.returncode != 0:
         tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
@@ -99,23 +122,37 @@ def _install(target: Path, arch: str, python_version: str) -> None:
 
 
 def build_package(arch: str = "arm64", python_version: str = "3.13", out_dir: Path | None = None) -> BuildResult:
-    """Build (or reuse from the cache) the Lambda package for ``arch``; see the module docstring."""
+    """Build (or reuse from the cache) the /customers/current package for ``arch``; see the module docstring."""
+    return build_function(CUSTOMERS, arch, python_version, out_dir)
+
+
+def build_function(function: Function | str, arch: str = "arm64", python_version: str = "3.13",
+                   out_dir: Path | None = None) -> BuildResult:
+    """Build (or reuse from the cache) one function's package (a :class:`Function` or a name in FUNCTIONS)."""
+    if isinstance(function, str):
+        if function not in FUNCTIONS:
+            raise BuildError(f"function must be one of {', '.join(FUNCTIONS)}")
+        function = FUNCTIONS[function]
     if arch not in ARCHES:
         raise BuildError(f"arch must be one of {', '.join(ARCHES)}")
-    key = cache_key(arch, python_version)
-    out = (out_dir or CACHE_DIR) / f"{arch}-py{python_version}-{key}"
-    zip_path, folder = out / "customers_current.zip", out / "package"
+    key = cache_key(arch, python_version, function)
+    folder_name = f"{arch}-py{python_version}-{key}"
+    if function != CUSTOMERS:
+        folder_name = f"{function.name}-{folder_name}"
+    out = (out_dir or CACHE_DIR) / folder_name
+    zip_name = f"{function.name}.zip"
+    zip_path, folder = out / zip_name, out / "package"
     if not zip_path.is_file():
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=".tmp-"))
         try:
             staging = tmp / "package"
-            _install(staging, arch, python_version)
-            for src in _source_files():
+            _install(staging, arch, python_version, function.requirements)
+            for src in _source_files(function):
                 dest = staging / src.relative_to(ROOT)
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(src, dest)
-            _zip_folder(staging, tmp / "customers_current.zip")
+            _zip_folder(staging, tmp / zip_name)
             shutil.rmtree(out, ignore_errors=True)
             tmp.rename(out)  # atomic: a half-built package is never in the cache
         finally:
@@ -127,11 +164,12 @@ def build_package(arch: str = "arm64", python_version: str = "3.13", out_dir: Pa
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lambdas.build", description=__doc__.splitlines()[0])
+    ap.add_argument("--function", choices=sorted(FUNCTIONS), default=CUSTOMERS.name)
     ap.add_argument("--arch", choices=sorted(ARCHES), default="arm64")
     ap.add_argument("--python", dest="python_version", default="3.13")
     args = ap.parse_args(argv)
     try:
-        result = build_package(args.arch, args.python_version)
+        result = build_function(args.function, args.arch, args.python_version)
     except BuildError as exc:
         print(f"build failed: {exc}", file=sys.stderr)
         return 1
