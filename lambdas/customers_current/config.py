@@ -40,7 +40,8 @@ def load(environ: Mapping[str, str]) -> Config:
         return (environ.get(name) or "").strip()
 
     issuer, jwks_uri = get(env.TOKEN_ISSUER), get(env.JWKS_URI)
-    audience, client_id = get(env.TOKEN_AUDIENCE) or None, get(env.TOKEN_CLIENT_ID) or None
+    audience, token_use = get(env.TOKEN_AUDIENCE) or None, get(env.TOKEN_USE) or None
+    client_id, client_claim = get(env.TOKEN_CLIENT_ID), get(env.TOKEN_CLIENT_CLAIM) or "client_id"
     if not issuer:
         problems.append(f"{env.TOKEN_ISSUER} is required (the exact iss of the IdP's tokens)")
     parsed = urlparse(jwks_uri)
@@ -49,8 +50,19 @@ def load(environ: Mapping[str, str]) -> Config:
     elif not parsed.hostname or not (
             parsed.scheme == "https" or (parsed.scheme == "http" and _is_loopback(parsed.hostname))):
         problems.append(f"{env.JWKS_URI} must be an https:// URL")
-    if (audience is None) == (client_id is None):
-        problems.append(f"set exactly one of {env.TOKEN_AUDIENCE} (Auth0, Okta) or {env.TOKEN_CLIENT_ID} (Cognito)")
+    if not client_id:
+        problems.append(f"{env.TOKEN_CLIENT_ID} is required (Plaid's client id: tokens of any other client are "
+                        "refused)")
+    if client_claim not in env.CLIENT_CLAIMS:
+        problems.append(f"{env.TOKEN_CLIENT_CLAIM} must be one of {', '.join(env.CLIENT_CLAIMS)} (the claim naming "
+                        "the token's client: client_id for Auth0's RFC 9068 profile and Cognito, azp for Auth0's "
+                        "default profile, cid for Okta)")
+    if audience is None and token_use is None:
+        problems.append(f"set {env.TOKEN_AUDIENCE} (Auth0, Okta) or {env.TOKEN_USE}={env.ACCESS_TOKEN_USE} "
+                        "(Cognito, whose access tokens carry no aud), or both")
+    if token_use is not None and token_use != env.ACCESS_TOKEN_USE:
+        problems.append(f"{env.TOKEN_USE} must be {env.ACCESS_TOKEN_USE} when set (any other value would admit "
+                        "ID tokens)")
     algorithms = tuple(a.strip() for a in (get(env.TOKEN_ALGORITHMS) or "RS256").split(",") if a.strip())
     bad = [a for a in algorithms if a not in ASYMMETRIC]
     if bad or not algorithms:
@@ -60,7 +72,10 @@ def load(environ: Mapping[str, str]) -> Config:
     prefix = environ.get(env.CONSISTENCY_KEY_PREFIX) or ""
     if len(prefix) > 32:
         problems.append(f"{env.CONSISTENCY_KEY_PREFIX} must be at most 32 characters")
+    elif not prefix.isprintable():
+        problems.append(f"{env.CONSISTENCY_KEY_PREFIX} must not contain control or invisible characters")
     if problems:
         raise ConfigError("; ".join(problems))
-    return Config(policy=Policy(issuer=issuer, algorithms=algorithms, audience=audience, client_id=client_id),
-                  jwks_uri=jwks_uri, key_claim=claim, key_prefix=prefix)
+    policy = Policy(issuer=issuer, algorithms=algorithms, client_id=client_id, client_claim=client_claim,
+                    audience=audience, token_use=token_use)
+    return Config(policy=policy, jwks_uri=jwks_uri, key_claim=claim, key_prefix=prefix)

@@ -20,6 +20,7 @@ TOKEN_CLIENT_CLAIM: Final = "TOKEN_CLIENT_CLAIM"
 #: When set, the token's ``token_use`` claim must equal it (Cognito: ``access``, so an ID token is refused).
 TOKEN_USE: Final = "TOKEN_USE"
 TOKEN_ALGORITHMS: Final = "TOKEN_ALGORITHMS"
+
 CONSISTENCY_KEY_CLAIM: Final = "CONSISTENCY_KEY_CLAIM"
 CONSISTENCY_KEY_PREFIX: Final = "CONSISTENCY_KEY_PREFIX"
 
@@ -34,3 +35,8 @@ ALL: Final[tuple[str, ...]] = (
     CONSISTENCY_KEY_CLAIM,
     CONSISTENCY_KEY_PREFIX,
 )
+
+#: The values TOKEN_CLIENT_CLAIM accepts (the single source: the tenant contract validates against it too).
+CLIENT_CLAIMS: Final[tuple[str, ...]] = ("client_id", "azp", "cid")
+#: The only value TOKEN_USE accepts: a Cognito access token's ``token_use`` (an ID token says ``id``).
+ACCESS_TOKEN_USE: Final = "access"

@@ -2,11 +2,13 @@
 
 200 ``{"customerId": <key>}`` for a valid bearer token; FDX error bodies otherwise (codes from
 ``plaid_contract/__init__.py``). One structured JSON log line per request (Powertools Logger) and EMF metrics
-(Powertools Metrics). Never logs or returns the token; never answers with a traceback.
+(Powertools Metrics). Never logs or returns the token; never answers with a traceback; logs the consistency
+key only as a pseudonym (``customer_ref``) and its length.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Mapping
@@ -18,9 +20,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 import plaid_contract as plaid
 from lambdas.customers_current import config as config_mod
 from lambdas.customers_current.names import (
+    LOG_CUSTOMER_ID_LENGTH,
+    LOG_CUSTOMER_REF,
     METRIC_AUTH_FAILURE_PREFIX,
     METRIC_JWKS_ERRORS,
     METRIC_JWKS_FETCHES,
+    METRIC_JWKS_STALE,
     METRIC_OUTCOME_PREFIX,
     METRIC_REQUESTS,
     METRICS_NAMESPACE,
@@ -29,6 +34,9 @@ from lambdas.customers_current.names import (
 from lambdas.customers_current.verifier import JwksClient, JwksUnavailable, TokenRejected, verify
 
 RETRY_AFTER_SECONDS: Final = 30
+#: The consistency key is logged as sha256(label + key), first 16 hex digits: operators correlate a customer's
+#: requests (and compute the pseudonym of a key they hold) without the key being in the logs.
+CUSTOMER_REF_LABEL: Final = "plaid-ready-idp:customer-ref:v1:"
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
@@ -41,7 +49,7 @@ class _State:
         self.error: str | None = None
         self.config: config_mod.Config | None = None
         self.jwks: JwksClient | None = None
-        self._fetches = self._errors = 0
+        self._fetches = self._errors = self._stale = 0
         try:
             self.config = config_mod.load(environ)
             self.jwks = JwksClient(self.config.jwks_uri)
@@ -50,12 +58,14 @@ class _State:
             logger.error("invalid configuration: every request will get a 500 until it is fixed",
                          extra={"config_error": self.error})
 
-    def jwks_deltas(self) -> tuple[int, int]:
+    def jwks_deltas(self) -> tuple[int, int, int]:
+        """JWKS fetches, failed fetches and stale-key serves since the previous call."""
         if self.jwks is None:
-            return 0, 0
-        fetches, errors = self.jwks.fetches - self._fetches, self.jwks.errors - self._errors
-        self._fetches, self._errors = self.jwks.fetches, self.jwks.errors
-        return fetches, errors
+            return 0, 0, 0
+        j = self.jwks
+        deltas = j.fetches - self._fetches, j.errors - self._errors, j.stale - self._stale
+        self._fetches, self._errors, self._stale = j.fetches, j.errors, j.stale
+        return deltas
 
 
 _state = _State(os.environ)
@@ -116,14 +126,24 @@ def _route(event: Mapping[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def _customer_id(claims: Mapping[str, Any], cfg: config_mod.Config) -> str | None:
+def customer_ref(key: str) -> str:
+    """The consistency key's pseudonym in the logs (docs/lambda.md shows how to compute it for a key)."""
+    return hashlib.sha256((CUSTOMER_REF_LABEL + key).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def _customer_id(claims: Mapping[str, Any], cfg: config_mod.Config) -> tuple[str | None, str]:
+    """(key, "") or (None, why it is unusable: a server-side misconfiguration, never the value)."""
     value = claims.get(cfg.key_claim)
+    if value is None:
+        return None, "claim missing"
     if not isinstance(value, str):
-        return None
+        return None, "claim is not a string"
     key = cfg.key_prefix + value
     if not plaid.CONSISTENCY_KEY_MIN_LENGTH <= len(key) <= plaid.CUSTOMER_ID_MAX_LENGTH:
-        return None
-    return key
+        return None, f"outside {plaid.CONSISTENCY_KEY_MIN_LENGTH}..{plaid.CUSTOMER_ID_MAX_LENGTH} characters"
+    if not key.isprintable():
+        return None, "contains control or invisible characters"
+    return key, ""
 
 
 def _handle(event: Mapping[str, Any]) -> tuple[dict[str, Any], str, str | None, str | None]:
@@ -144,10 +164,10 @@ def _handle(event: Mapping[str, Any]) -> tuple[dict[str, Any], str, str | None, 
         resp = _error(plaid.SUBSYSTEM_UNAVAILABLE, "identity provider keys unavailable",
                       {"Retry-After": str(RETRY_AFTER_SECONDS)})
         return resp, "unavailable", "jwks unavailable", None
-    key = _customer_id(claims, state.config)
+    key, problem = _customer_id(claims, state.config)
     if key is None:
-        logger.error("consistency key claim missing or outside 7..256 characters: server-side misconfiguration",
-                     extra={"claim": state.config.key_claim})
+        logger.error("consistency key unusable: server-side misconfiguration (the IdP's claim or the prefix)",
+                     extra={"claim": state.config.key_claim, "problem": problem})
         resp = _error(plaid.INTERNAL_SERVER_ERROR, "customer identifier unavailable")
         return resp, "bad_key", "consistency key", None
     return _response(200, {"customerId": key}), "ok", None, key
@@ -175,15 +195,20 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     if category:
         log["failure_category"] = category
     if key:
-        log["customer_id"] = key  # Plaid's consistency key is non-PII by Plaid's rule
+        log[LOG_CUSTOMER_REF] = customer_ref(key)  # a pseudonym: the key itself is never logged
+        log[LOG_CUSTOMER_ID_LENGTH] = len(key)
     logger.info("customers/current", extra=log)
     metrics.add_metric(name=METRIC_REQUESTS, unit=MetricUnit.Count, value=1)
     metrics.add_metric(name=METRIC_OUTCOME_PREFIX + outcome, unit=MetricUnit.Count, value=1)
     if outcome == "unauthorized" and category:
         metrics.add_metric(name=METRIC_AUTH_FAILURE_PREFIX + _slug(category), unit=MetricUnit.Count, value=1)
-    fetches, errors = _state.jwks_deltas()
+    fetches, errors, stale = _state.jwks_deltas()
     if fetches:
         metrics.add_metric(name=METRIC_JWKS_FETCHES, unit=MetricUnit.Count, value=fetches)
     if errors:
         metrics.add_metric(name=METRIC_JWKS_ERRORS, unit=MetricUnit.Count, value=errors)
+        logger.warning("JWKS fetch failed", extra={"reason": _state.jwks.last_error if _state.jwks else None,
+                                                   "serving_cached_keys": outcome != "unavailable"})
+    if stale:
+        metrics.add_metric(name=METRIC_JWKS_STALE, unit=MetricUnit.Count, value=stale)
     return response

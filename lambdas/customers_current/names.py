@@ -17,3 +17,8 @@ METRIC_OUTCOME_PREFIX: Final = "Outcome."
 METRIC_AUTH_FAILURE_PREFIX: Final = "AuthFailure."
 METRIC_JWKS_FETCHES: Final = "JwksFetches"
 METRIC_JWKS_ERRORS: Final = "JwksErrors"
+#: Requests answered with keys past the JWKS maximum age because the refetch failed (stale-if-error).
+METRIC_JWKS_STALE: Final = "JwksStale"
+#: Log field names for the consistency key's pseudonym and its length (the key itself is never logged).
+LOG_CUSTOMER_REF: Final = "customer_ref"
+LOG_CUSTOMER_ID_LENGTH: Final = "customer_id_length"

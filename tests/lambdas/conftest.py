@@ -66,6 +66,17 @@ def fast_cooldown(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(verifier, "COOLDOWN_SECONDS", 0.2)
 
 
+#: The JWKS maximum age in tests (the real one is an hour): the cache expires after this.
+SHORT_MAX_AGE = 0.4
+
+
+@pytest.fixture
+def short_max_age(monkeypatch: pytest.MonkeyPatch, fast_cooldown: None) -> float:
+    """The JWKS maximum age shortened to SHORT_MAX_AGE (and the cooldown to 0.2 s) for clients built afterwards."""
+    monkeypatch.setattr(verifier, "JWKS_MAX_AGE_SECONDS", SHORT_MAX_AGE)
+    return SHORT_MAX_AGE
+
+
 def spec_versions() -> list[Path]:
     return sorted(SPEC_DIR.glob("*/corex.yaml")) if SPEC_DIR.is_dir() else []
 

@@ -1,9 +1,13 @@
-"""A fake IdP for the Lambda tests: real RSA/EC keys, tokens signed with them, a JWKS served over HTTP on
-127.0.0.1 that counts fetches and can rotate keys or fail on demand."""
+"""A fake IdP for the Lambda tests: real RSA/EC keys, tokens signed with them, a JWKS served over HTTP (or HTTPS
+with a self-signed certificate) on 127.0.0.1 that counts fetches and can rotate keys or fail on demand."""
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import json
+import ssl
+import tempfile
 import threading
 import time
 import uuid
@@ -11,14 +15,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
 
 ISSUER = "https://idp.test.example/"
 AUDIENCE = "https://api.fpb.example/fdx"
 SUBJECT = "auth0|65f0c0ffee1234567890abcd"
+#: Plaid's client at the fake IdP: every token carries it in ``client_id`` and env() pins it.
+CLIENT_ID = "plaid-client-0123456789abcdef"
 
 
 @dataclass
@@ -52,7 +62,7 @@ def token(key: Key, *, claims: dict[str, Any] | None = None, headers: dict[str, 
           drop: tuple[str, ...] = (), alg: str | None = None) -> str:
     now = int(time.time())
     payload = {"iss": ISSUER, "aud": AUDIENCE, "sub": SUBJECT, "iat": now, "exp": now + 900,
-               "scope": "openid offline_access"}
+               "client_id": CLIENT_ID, "scope": "openid offline_access"}
     payload.update(claims or {})
     for k in drop:
         payload.pop(k, None)
@@ -64,17 +74,40 @@ def token(key: Key, *, claims: dict[str, Any] | None = None, headers: dict[str, 
 class JwksServer:
     keys: list[Key] = field(default_factory=list)
     fetches: int = 0
-    mode: str = "ok"  # ok | down (500) | hang | garbage
+    #: ok | down (500) | hang | garbage | drip, drip_headers (a byte per drip_interval) | huge (2 MiB) | redirect
+    mode: str = "ok"
     hang_seconds: float = 5.0
+    drip_interval: float = 0.2
+    drip_bytes: int = 100  # bounded: the server stops dripping after this many bytes
     extra: list[dict[str, Any]] = field(default_factory=list)
     url: str = ""
+    #: With tls=True: a client context that trusts the server's self-signed certificate.
+    client_tls: ssl.SSLContext | None = None
 
     def document(self) -> dict[str, Any]:
         return {"keys": [k.jwk() for k in self.keys] + self.extra}
 
 
+def _self_signed(tmp: Path) -> tuple[Path, Path, bytes]:
+    """A certificate for 127.0.0.1 and its key (files for the server), and the certificate's PEM for clients."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    pem = cert.public_bytes(serialization.Encoding.PEM)
+    (tmp / "cert.pem").write_bytes(pem)
+    (tmp / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                    serialization.NoEncryption()))
+    return tmp / "cert.pem", tmp / "key.pem", pem
+
+
 @contextmanager
-def jwks_server(*keys: Key) -> Iterator[JwksServer]:
+def jwks_server(*keys: Key, tls: bool = False) -> Iterator[JwksServer]:
     state = JwksServer(list(keys))
 
     class H(BaseHTTPRequestHandler):
@@ -86,24 +119,68 @@ def jwks_server(*keys: Key) -> Iterator[JwksServer]:
                 self.send_response(500)
                 self.end_headers()
                 return
+            if state.mode == "redirect" and "moved" not in self.path:  # to a URL that would serve the keys
+                self.send_response(302)
+                self.send_header("Location", self.path.split("?")[0] + "?moved=1")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            if state.mode in ("drip", "drip_headers"):
+                self._drip()
+                return
+            if state.mode == "huge":
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()  # no Content-Length: the body runs until the connection closes
+                self._write(b'{"keys": [], "pad": "' + b"x" * (2 * 1024 * 1024) + b'"}')
+                return
             body = b"<html>oops</html>" if state.mode == "garbage" else json.dumps(state.document()).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
+            self._write(body)
+
+        def _write(self, data: bytes) -> None:
             try:
-                self.wfile.write(body)
+                self.wfile.write(data)
             except OSError:
                 pass
+
+        def _drip(self) -> None:
+            """A byte every drip_interval, so each socket read gets data in time and only a total deadline
+            stops the client: "drip" sends the headers at once and drips the body, "drip_headers" drips the
+            status line and headers themselves. Bounded by drip_bytes."""
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+            data = head
+            if state.mode == "drip":
+                self._write(head)
+                data = b'{"keys": [' + b" " * state.drip_bytes
+            for i in range(min(len(data), state.drip_bytes)):
+                try:
+                    self.wfile.write(data[i:i + 1])
+                    self.wfile.flush()
+                except OSError:
+                    return  # the client gave up: what its deadline is for
+                time.sleep(state.drip_interval)
 
         def log_message(self, *args: Any) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), H)
     server.daemon_threads = True
+    scheme = "http"
+    if tls:
+        with tempfile.TemporaryDirectory() as tmp:
+            cert, key, pem = _self_signed(Path(tmp))
+            server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            server_tls.load_cert_chain(cert, key)
+        server.socket = server_tls.wrap_socket(server.socket, server_side=True)
+        state.client_tls = ssl.create_default_context(cadata=pem.decode())
+        scheme = "https"
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
+    state.url = f"{scheme}://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
     try:
         yield state
     finally:
@@ -113,7 +190,10 @@ def jwks_server(*keys: Key) -> Iterator[JwksServer]:
 
 
 def env(jwks_url: str, **over: str) -> dict[str, str]:
-    base = {"TOKEN_ISSUER": ISSUER, "JWKS_URI": jwks_url, "TOKEN_AUDIENCE": AUDIENCE, "TOKEN_ALGORITHMS": "RS256,ES256"}
+    """The Lambda's environment for the fake IdP (Auth0 style: audience, client in ``client_id``); an override
+    of "" removes the variable."""
+    base = {"TOKEN_ISSUER": ISSUER, "JWKS_URI": jwks_url, "TOKEN_AUDIENCE": AUDIENCE, "TOKEN_ALGORITHMS": "RS256,ES256",
+            "TOKEN_CLIENT_ID": CLIENT_ID, "TOKEN_CLIENT_CLAIM": "client_id"}
     base.update(over)
     return {k: v for k, v in base.items() if v != ""}
 

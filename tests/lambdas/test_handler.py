@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import time
 
@@ -13,7 +14,7 @@ import pytest
 import plaid_contract as plaid
 from lambdas.customers_current import handler as lambda_handler
 from tests.lambdas.conftest import customer_schema, load_json_schema, spec_versions
-from tests.lambdas.idp import AUDIENCE, SUBJECT, env, event, jwks_server, rsa_key, token
+from tests.lambdas.idp import AUDIENCE, CLIENT_ID, SUBJECT, env, event, jwks_server, rsa_key, token
 
 UNAUTHORIZED = {"code": 602, "message": "Customer not authorized"}
 
@@ -81,7 +82,14 @@ def test_response_validates_against_every_plaid_spec(idp, rsa):
     (lambda k: token(k, headers={"jku": "https://evil.example/jwks"}), "header-supplied key"),
     (lambda k: token(k, headers={"x5u": "https://evil.example/cert"}), "header-supplied key"),
     (lambda k: token(k, headers={"crit": ["exp-ext"], "exp-ext": 1}), "malformed token"),
-    (lambda k: token(k, claims={"sub": 1234567890}), "invalid token"),
+    (lambda k: token(k, claims={"sub": 1234567890}), "invalid claim type"),
+    # RFC 7519 NumericDate: a JSON number; PyJWT alone accepts numeric strings (int("...")) and booleans.
+    (lambda k: token(k, claims={"exp": str(int(time.time()) + 600)}), "invalid claim type"),
+    (lambda k: token(k, claims={"iat": str(int(time.time()))}), "invalid claim type"),
+    (lambda k: token(k, claims={"nbf": str(int(time.time()) - 60)}), "invalid claim type"),
+    (lambda k: token(k, claims={"nbf": False}), "invalid claim type"),
+    (lambda k: token(k, claims={"exp": float("inf")}), "invalid claim type"),
+    (lambda k: token(k, drop=("client_id",)), "missing claim"),
 ])
 def test_rejected_tokens(idp, rsa, make, category):
     resp, body = call(event(make(rsa)))
@@ -176,16 +184,97 @@ def test_lowercase_header_names_and_bearer_scheme(idp, rsa):
     assert call(ev)[0]["statusCode"] == 200
 
 
+def test_numeric_dates_may_be_fractional(idp, rsa):
+    now = time.time()
+    assert call(event(token(rsa, claims={"iat": now - 1.5, "exp": now + 600.25, "nbf": now - 0.5})))[0]["statusCode"] \
+        == 200
+
+
 def test_cognito_style_client_id_check(rsa):
     claims = {"client_id": "cognito-client-1", "token_use": "access"}
     with jwks_server(rsa) as srv:
-        lambda_handler.configure(env(srv.url, TOKEN_AUDIENCE="", TOKEN_CLIENT_ID="cognito-client-1"))
+        lambda_handler.configure(env(srv.url, TOKEN_AUDIENCE="", TOKEN_USE="access",
+                                     TOKEN_CLIENT_ID="cognito-client-1"))
         ok = token(rsa, claims=claims, drop=("aud",))
         assert call(event(ok))[0]["statusCode"] == 200
         assert_unauthorized(*call(event(token(rsa, claims={**claims, "client_id": "other"}, drop=("aud",)))),
                             "wrong client")
         id_token = token(rsa, claims={**claims, "token_use": "id", "aud": "cognito-client-1"})
         assert_unauthorized(*call(event(id_token)), "not an access token")
+        assert_unauthorized(*call(event(token(rsa, claims=claims, drop=("aud", "token_use")))), "not an access token")
+        # Cognito's client-credentials token: sub is the client id, no username.
+        m2m = token(rsa, claims={**claims, "sub": "cognito-client-1"}, drop=("aud",))
+        assert_unauthorized(*call(event(m2m)), "client credentials token")
+
+
+def test_token_of_another_client_of_the_tenant_is_refused(idp, rsa):
+    """Audience mode (Auth0, Okta): the aud is right, but the token was issued to another application."""
+    assert_unauthorized(*call(event(token(rsa, claims={"client_id": "another-app-of-the-bank"}))), "wrong client")
+    assert_unauthorized(*call(event(token(rsa, claims={"client_id": [CLIENT_ID]}))), "wrong client")
+
+
+@pytest.mark.parametrize("claims", [
+    {"gty": "client-credentials"},  # Auth0 marks machine-to-machine tokens
+    {"gty": ["client-credentials"]},
+    {"sub": f"{CLIENT_ID}@clients"},  # Auth0's sub for a client-credentials token
+    {"sub": CLIENT_ID},  # Okta and Cognito: sub is the client id
+])
+def test_client_credentials_token_of_plaids_client_is_refused(idp, rsa, claims):
+    assert_unauthorized(*call(event(token(rsa, claims=claims))), "client credentials token")
+
+
+def test_auth0_default_profile_client_in_azp(rsa):
+    with jwks_server(rsa) as srv:
+        lambda_handler.configure(env(srv.url, TOKEN_CLIENT_CLAIM="azp"))
+        ok = token(rsa, claims={"azp": CLIENT_ID}, drop=("client_id",))
+        assert call(event(ok))[0]["statusCode"] == 200
+        # The client_id claim does not count when the contract names azp.
+        assert_unauthorized(*call(event(token(rsa, claims={"azp": "other-app"}))), "wrong client")
+
+
+def test_okta_client_in_cid_and_key_in_uid(rsa, logs):
+    """Okta: the client in cid; the consistency key in uid; sub is the user's login (an email, PII)."""
+    with jwks_server(rsa) as srv:
+        lambda_handler.configure(env(srv.url, TOKEN_CLIENT_CLAIM="cid", CONSISTENCY_KEY_CLAIM="uid"))
+        claims = {"cid": CLIENT_ID, "uid": "00u1a2b3c4d5e6f7g8h9", "sub": "jane.doe@example.com"}
+        resp, body = call(event(token(rsa, claims=claims, drop=("client_id",))))
+        assert resp["statusCode"] == 200 and body == {"customerId": "00u1a2b3c4d5e6f7g8h9"}
+        assert_unauthorized(*call(event(token(rsa, claims={**claims, "cid": "0oa-other"}, drop=("client_id",)))),
+                            "wrong client")
+        assert_unauthorized(*call(event(token(rsa, claims={**claims, "sub": CLIENT_ID}, drop=("client_id",)))),
+                            "client credentials token")
+    out = logs.text()
+    assert "jane.doe@example.com" not in out and "00u1a2b3c4d5e6f7g8h9" not in out
+
+
+def test_deeply_nested_json_header_is_a_401(idp):
+    """json.loads raises RecursionError (not ValueError) past ~1,000 levels: never an unhandled 500."""
+    nested = "[" * 2000 + "]" * 2000
+    forged = _unsigned_raw(nested.encode(), b'{"sub":"x"}')
+    assert len(forged) < 8192  # under the size limit: reaches the JSON parser
+    assert_unauthorized(*call(event(forged)), "malformed token")
+    deep_object = _unsigned_raw(('{"":' * 1100 + "1" + "}" * 1100).encode(), b"{}")
+    assert len(deep_object) < 8192
+    assert_unauthorized(*call(event(deep_object)), "malformed token")
+
+
+def _unsigned_raw(header: bytes, payload: bytes) -> str:
+    def enc(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    return f"{enc(header)}.{enc(payload)}.{enc(b'sig')}"
+
+
+@pytest.mark.parametrize("value", ["C0012345\n", "C00\x0012345", "C0012345\x1b[2J", "C00\u202e12345",
+                                   "C0012\u2028345", "\x7fC0012345"])
+def test_consistency_key_with_control_characters_is_a_server_error(idp, rsa, logs, value):
+    resp, body = call(event(token(rsa, claims={"sub": value})))
+    assert resp["statusCode"] == 500
+    assert body == {"code": 500, "message": "Internal server error", "debugMessage": "customer identifier unavailable"}
+    lines = logs.json()
+    error = next(x for x in lines if x.get("level") == "ERROR")
+    assert error["problem"] == "contains control or invisible characters" and error["claim"] == "sub"
+    assert next(x for x in lines if x.get("message") == "customers/current")["outcome"] == "bad_key"
+    assert value not in json.dumps(lines) and json.dumps(value)[1:-1] not in json.dumps(lines)
 
 
 @pytest.mark.parametrize("claims", [{"sub": "short"}, {"sub": "x" * 257}])
@@ -228,7 +317,11 @@ def test_error_bodies_validate_against_fdx_error_schema(idp, rsa):
 @pytest.mark.parametrize(("overrides", "fragment"), [
     ({"TOKEN_ISSUER": ""}, "TOKEN_ISSUER is required"),
     ({"JWKS_URI": "http://idp.example/jwks"}, "JWKS_URI must be an https:// URL"),
-    ({"TOKEN_CLIENT_ID": "both"}, "set exactly one of TOKEN_AUDIENCE"),
+    ({"TOKEN_CLIENT_ID": ""}, "TOKEN_CLIENT_ID is required"),
+    ({"TOKEN_CLIENT_CLAIM": "sub"}, "TOKEN_CLIENT_CLAIM must be one of client_id, azp, cid"),
+    ({"TOKEN_AUDIENCE": ""}, "set TOKEN_AUDIENCE (Auth0, Okta) or TOKEN_USE=access"),
+    ({"TOKEN_USE": "id"}, "TOKEN_USE must be access"),
+    ({"CONSISTENCY_KEY_PREFIX": "fpb\n"}, "CONSISTENCY_KEY_PREFIX must not contain control"),
     ({"TOKEN_ALGORITHMS": "HS256"}, "TOKEN_ALGORITHMS must list asymmetric algorithms only"),
 ])
 def test_bad_configuration_fails_at_cold_start_and_answers_500(rsa, overrides, fragment, logs):
@@ -245,7 +338,12 @@ def test_log_line_and_metrics(idp, rsa, logs):
     call(event(tok))
     lines = logs.json()
     log = next(x for x in lines if x.get("message") == "customers/current")
-    assert log["outcome"] == "ok" and log["status"] == 200 and log["customer_id"] == SUBJECT
+    assert log["outcome"] == "ok" and log["status"] == 200
+    # The consistency key is logged as a pseudonym and its length, never in clear.
+    expected = hashlib.sha256(f"plaid-ready-idp:customer-ref:v1:{SUBJECT}".encode()).hexdigest()[:16]
+    assert log["customer_ref"] == expected == lambda_handler.customer_ref(SUBJECT)
+    assert log["customer_id_length"] == len(SUBJECT) and "customer_id" not in log
+    assert SUBJECT not in json.dumps(lines)
     assert log["plaid_request_id"] == "plaid-req-1" and log["apigw_request_id"] == "apigw-req-1"
     emf = next(x for x in lines if "_aws" in x)
     names = {m["Name"] for m in emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]}

@@ -6,8 +6,10 @@ import json
 import time
 
 import pytest
+from jwt.exceptions import PyJWKClientConnectionError
 
 from lambdas.customers_current import handler as lambda_handler
+from lambdas.customers_current import verifier
 from tests.lambdas.idp import env, event, jwks_server, rsa_key, token
 
 
@@ -72,8 +74,6 @@ def test_unknown_kid_flood_is_bounded(idp, rsa):
 
 
 def test_unknown_kid_flood_after_cooldown_refetches_once(idp, rsa, monkeypatch):
-    from lambdas.customers_current import verifier
-
     monkeypatch.setattr(verifier, "COOLDOWN_SECONDS", 2.0)
     lambda_handler.configure(env(idp.url))
     stranger = rsa_key("stranger")
@@ -85,18 +85,127 @@ def test_unknown_kid_flood_after_cooldown_refetches_once(idp, rsa, monkeypatch):
     assert idp.fetches == 2
 
 
-def test_key_rotation_at_the_idp(rsa, fast_cooldown):
+def test_key_rotation_at_the_idp(rsa, short_max_age):
     new = rsa_key("rotated-2")
     with jwks_server(rsa) as srv:
         lambda_handler.configure(env(srv.url))
         assert status(event(token(rsa))) == 200
         srv.keys.append(new)  # the IdP publishes the next key
+        time.sleep(0.25)  # past the unknown-kid cooldown
+        assert status(event(token(new))) == 200
+        assert srv.fetches == 2
+        srv.keys.remove(rsa)  # the old key is retired (or compromised and removed) at the IdP
+        assert status(event(token(rsa))) == 200  # within the maximum age the cached set still holds it
+        assert srv.fetches == 2
+        time.sleep(short_max_age + 0.05)
+        assert status(event(token(new))) == 200  # past the maximum age: refetched in the request path
+        assert srv.fetches == 3
+        assert status(event(token(rsa))) == 401  # ... and the retired key is dropped
+        assert json.loads(lambda_handler.handler(event(token(rsa)), None)["body"])["debugMessage"] == \
+            "unknown signing key"
+
+
+def test_max_age_refetch_once_then_cached_again(idp, rsa, short_max_age):
+    lambda_handler.configure(env(idp.url))
+    for _ in range(5):
+        assert status(event(token(rsa))) == 200
+    assert idp.fetches == 1
+    time.sleep(short_max_age + 0.05)
+    for _ in range(5):
+        assert status(event(token(rsa))) == 200
+    assert idp.fetches == 2  # one refetch, then the new set is cached for another maximum age
+
+
+@pytest.mark.parametrize("mode", ["down", "hang", "garbage"])
+def test_stale_if_error_past_the_max_age(rsa, short_max_age, mode, logs, monkeypatch):
+    monkeypatch.setattr(verifier, "JWKS_DEADLINE_SECONDS", 0.5)  # the hanging refetch gives up sooner
+    with jwks_server(rsa) as srv:
+        srv.hang_seconds = 1.0
+        lambda_handler.configure(env(srv.url))
+        assert status(event(token(rsa))) == 200
+        srv.mode = mode
+        time.sleep(short_max_age + 0.05)
+        logs.text()
+        assert status(event(token(rsa))) == 200  # the refetch fails: the cached keys keep serving
+        lines = logs.json()
+        emf = next(x for x in lines if "_aws" in x)
+        assert emf.get("JwksErrors") == [1.0] and emf.get("JwksStale") == [1.0] and emf.get("Outcome.ok") == [1.0]
+        warning = next(x for x in lines if x.get("message") == "JWKS fetch failed")
+        assert warning["level"] == "WARNING" and warning["serving_cached_keys"] is True
+        assert warning["reason"] == {"down": "HTTP 500", "hang": "timed out", "garbage": "not JSON"}[mode]
+        for _ in range(5):  # within the failure cooldown: no new attempt, still served
+            assert status(event(token(rsa))) == 200
+        assert srv.fetches == 2
+        srv.mode = "ok"
+        time.sleep(0.25)  # past the cooldown: one retry, which succeeds and refreshes the set
+        assert status(event(token(rsa))) == 200
+        assert status(event(token(rsa))) == 200
+        assert srv.fetches == 3
+        emf = [x for x in logs.json() if "_aws" in x]
+        assert emf[-1].get("JwksStale") is None  # fresh again
+
+
+def test_stale_keys_are_not_trusted_for_new_kids(rsa, short_max_age):
+    with jwks_server(rsa) as srv:
+        lambda_handler.configure(env(srv.url))
+        assert status(event(token(rsa))) == 200
+        srv.mode = "down"
+        time.sleep(short_max_age + 0.05)
+        assert status(event(token(rsa_key("not-published")))) == 401
+
+
+def test_cold_start_without_a_usable_signing_key_does_not_lock_out(rsa, fast_cooldown):
+    """The IdP answers with keys that cannot sign (use: enc): not a cache entry; retried after the cooldown."""
+    enc_only = rsa_key("enc-only", use="enc")
+    with jwks_server(enc_only) as srv:
+        lambda_handler.configure(env(srv.url))
+        assert status(event(token(rsa))) == 503
+        assert status(event(token(rsa))) == 503  # within the cooldown: no refetch
+        assert srv.fetches == 1
+        srv.keys = [rsa]  # the IdP is fixed
         time.sleep(0.25)
-        assert status(event(token(new))) == 200
+        assert status(event(token(rsa))) == 200
         assert srv.fetches == 2
-        srv.keys.remove(rsa)  # the old key is retired at the IdP; warm instances keep it until cold start
-        assert status(event(token(new))) == 200
-        assert srv.fetches == 2
+
+
+@pytest.mark.parametrize("mode", ["drip", "drip_headers"])
+def test_a_dripping_idp_cannot_hold_a_cold_start(rsa, mode):
+    """A byte every 0.2 s never trips a per-read timeout; the fetch has one total deadline (2 s), so the
+    cold start answers 503 within it (plus a margin for the machine), whatever the IdP does."""
+    with jwks_server(rsa) as srv:
+        srv.mode, srv.drip_interval = mode, 0.2
+        lambda_handler.configure(env(srv.url))
+        start = time.monotonic()
+        resp = lambda_handler.handler(event(token(rsa)), None)
+        elapsed = time.monotonic() - start
+    assert resp["statusCode"] == 503
+    assert verifier.JWKS_DEADLINE_SECONDS <= elapsed < verifier.JWKS_DEADLINE_SECONDS + 0.8 <= 3.0
+
+
+@pytest.mark.parametrize("mode", ["huge", "redirect"])
+def test_oversized_or_redirected_jwks_is_refused(rsa, mode):
+    with jwks_server(rsa) as srv:
+        srv.mode = mode
+        lambda_handler.configure(env(srv.url))
+        start = time.monotonic()
+        assert status(event(token(rsa))) == 503
+        assert time.monotonic() - start < 1.0
+        assert srv.fetches == 1  # the redirect is not followed
+
+
+def test_https_jwks_with_a_trusted_certificate(rsa):
+    with jwks_server(rsa, tls=True) as srv:
+        trusting = verifier.JwksClient(srv.url, ssl_context=srv.client_tls)
+        assert trusting.get_signing_key(rsa.kid).key_id == rsa.kid
+        untrusting = verifier.JwksClient(srv.url)  # the system's CAs: the self-signed certificate fails
+        with pytest.raises(PyJWKClientConnectionError, match="SSLCertVerificationError"):
+            untrusting.get_signing_key(rsa.kid)
+        srv.mode = "drip"
+        dripping = verifier.JwksClient(srv.url, ssl_context=srv.client_tls, cooldown_seconds=0)
+        start = time.monotonic()
+        with pytest.raises(PyJWKClientConnectionError, match="timed out"):
+            dripping.get_signing_key(rsa.kid)
+        assert time.monotonic() - start < verifier.JWKS_DEADLINE_SECONDS + 0.8
 
 
 def test_jwks_metrics(idp, rsa, logs):
