@@ -138,7 +138,8 @@ class PlaidOktaTenant(pulumi.ComponentResource):
         self.credentials_secret = PlaidClientSecret(
             f"{name}-plaid-credentials",
             ClientSecretArgs(client_id=self.client_id.hex, name_prefix=s.name_prefix, environment=s.environment,
-                             rotation_version=s.client_secret.version, tags=s.tags),
+                             rotation_version=s.client_secret.version, tags=s.tags,
+                             readers=tuple(s.client_secret.readers)),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.app = okta.app.OAuth(
