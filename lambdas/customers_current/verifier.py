@@ -339,7 +339,7 @@ def verify(token: str, client: JwksClient, policy: Policy) -> dict[str, Any]:
     if not isinstance(kid, str) or not kid or len(kid) > 256:
         raise TokenRejected("missing key id")
     key = _signing_key(client, kid, policy.algorithms)
-    require = ["exp", "iat", "iss", policy.client_claim] + (["aud"] if policy.audience is not None else [])
+    require = ["exp", "iat", "iss"] + (["aud"] if policy.audience is not None else [])
     try:
         claims = _JWT.decode(
             token, key=key, algorithms=list(policy.algorithms), issuer=policy.issuer,
@@ -351,7 +351,10 @@ def verify(token: str, client: JwksClient, policy: Policy) -> dict[str, Any]:
         raise TokenRejected(category) from None
     if policy.token_use is not None and claims.get("token_use") != policy.token_use:
         raise TokenRejected("not an access token")  # Cognito: an ID token never passes
-    if claims.get(policy.client_claim) != policy.client_id:
+    client = claims.get(policy.client_claim)
+    if client is None:
+        raise TokenRejected("missing claim")
+    if client != policy.client_id:
         raise TokenRejected("wrong client")
     if _is_client_token(claims, policy.client_id):
         raise TokenRejected("client credentials token")
