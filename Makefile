@@ -11,11 +11,18 @@ OIDC   := tests/lambdas/oidc_provider
 
 install: $(VENV)/.installed
 
+# First run: about 1-2 minutes (the Pulumi provider SDKs are large downloads); later runs skip it until
+# pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --disable-pip-version-check --quiet --upgrade pip
-	$(BIN)/python -m pip install --disable-pip-version-check --quiet -e '.[dev]'
-	touch $@
+	@echo "==> Setting up $(VENV) with the pinned dependencies from pyproject.toml."
+	@echo "    First run: about 1-2 minutes (the Pulumi provider SDKs are large downloads); later runs skip this."
+	@start=$$(date +%s) && \
+	$(PYTHON) -m venv $(VENV) && \
+	$(BIN)/python -m pip install --disable-pip-version-check --quiet --upgrade pip && \
+	echo "==> Installing plaid-ready-idp and its dependencies (pip's progress follows)" && \
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on -e '.[dev]' && \
+	touch $@ && \
+	echo "==> $(VENV) ready in $$(( $$(date +%s) - start )) s: $$($(BIN)/plaid-ready --version)"
 
 # The real OIDC provider the Lambda's end-to-end tests drive (npm oidc-provider, committed lockfile).
 node-deps: $(OIDC)/node_modules/.package-lock.json

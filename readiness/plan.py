@@ -447,6 +447,9 @@ def build_report(program_dir: Path, stack: str) -> PlanReport:
     cfg = load_stack_config(program_dir, stack)
     settings = parse_settings(cfg.config, cfg.secret_keys)
     run = run_program(program_dir, cfg.project, stack, cfg.config, cfg.secret_keys, compute=False)
-    ctx = Context(resources=run.resources, environment=settings.environment.value)
-    return PlanReport(cfg, run.resources, run.outputs, evaluate(all_rules(), ctx), root=program_dir)
+    # The engine registers resources as their inputs resolve, in an order that varies from run to run:
+    # sort them (by URN: parent chain, type, name) so the plan, --json and every rule see one order.
+    resources = sorted(run.resources, key=lambda r: r.urn)
+    ctx = Context(resources=resources, environment=settings.environment.value)
+    return PlanReport(cfg, resources, run.outputs, evaluate(all_rules(), ctx), root=program_dir)
 

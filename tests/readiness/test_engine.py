@@ -44,3 +44,43 @@ def test_numbers_come_back_as_ints_and_parents_are_recorded():
     child = d.one("random:index/randomBytes:RandomBytes")
     assert child.input("length") == 4 and isinstance(child.input("length"), int)
     assert d.parent_of(child).name == "c" and child.protect is True and child.parent_name == "c"
+
+
+def _aws_program():
+    import pulumi_aws as aws
+
+    identity = aws.get_caller_identity_output()
+    region = aws.get_region_output()
+    partition = aws.get_partition_output()
+    pulumi.export("arn", pulumi.Output.all(partition.partition, region.region, identity.account_id).apply(
+        lambda a: f"arn:{a[0]}:logs:{a[1]}:{a[2]}:log-group:x:*"))
+    pulumi.export("caller", identity.arn)
+
+
+def _run(config: dict[str, str], compute: bool):
+    from components.settings import PROJECT
+    from readiness.engine import run_program
+    from tests.harness import ROOT
+
+    return run_program(ROOT, PROJECT, "test", config, [], compute=compute, entry=_aws_program)
+
+
+def test_preview_takes_the_region_from_the_stack_and_invents_no_account():
+    from readiness.engine import MOCK_ACCOUNT, UNKNOWN_ACCOUNT, UNKNOWN_TEXT
+
+    run = _run({"aws:region": "eu-west-1"}, compute=False)
+    assert run.outputs["arn"] == f"arn:aws:logs:eu-west-1:{UNKNOWN_ACCOUNT}:log-group:x:*"
+    assert run.outputs["caller"] == UNKNOWN_TEXT and MOCK_ACCOUNT not in str(run.outputs)
+
+
+def test_partition_follows_the_region():
+    assert _run({"aws:region": "cn-north-1"}, compute=False).outputs["arn"].startswith("arn:aws-cn:logs:cn-north-1:")
+    assert _run({"aws:region": "us-gov-west-1"}, compute=False).outputs["arn"].startswith(
+        "arn:aws-us-gov:logs:us-gov-west-1:")
+
+
+def test_compute_mode_keeps_its_deterministic_fakes():
+    """Unit tests assert on these values: account 123456789012, region us-east-1 unless the config says."""
+    assert _run({}, compute=True).outputs["arn"] == "arn:aws:logs:us-east-1:123456789012:log-group:x:*"
+    assert _run({"aws:region": "eu-west-1"}, compute=True).outputs["arn"] == (
+        "arn:aws:logs:eu-west-1:123456789012:log-group:x:*")

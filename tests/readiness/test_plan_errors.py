@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -53,7 +54,7 @@ def test_unknown_key(project):
     assert problem_lines(r) == [
         f"{P}:institutoin: unknown key; valid keys are: alarms, allowlist, api, audience, auth0, clientSecret, "
         "cognito, consistencyKey, environment, idp, institution, okta, redirectUris, scopes"]
-    assert r.stderr.splitlines()[0] == "plaid-ready plan: stack 'bad' has invalid settings (1 problems):"
+    assert r.stderr.splitlines()[0] == "plaid-ready plan: stack 'bad' has invalid settings (1 problem):"
 
 
 def test_wrong_type(project):
@@ -128,3 +129,150 @@ def test_usage_errors_exit_2(argv):
     r = subprocess.run([sys.executable, "-m", "readiness.cli", *argv], capture_output=True, text=True,
                        cwd=ROOT, timeout=60)
     assert r.returncode == 2 and "Traceback" not in r.stderr and "usage: plaid-ready" in r.stderr
+
+
+def test_several_problems_are_counted_in_the_plural(project):
+    r = plan(project, GOOD.replace("environment: dev", "environment: qa") + "  plaid-ready-idp:bogus: 1\n")
+    assert r.stderr.splitlines()[0] == "plaid-ready plan: stack 'bad' has invalid settings (2 problems):"
+
+
+MTLS = ("  plaid-ready-idp:api:\n    customDomain:\n      domainName: fdx.firstplatypus.example\n"
+        "      certificateArn: arn:aws:acm:us-east-1:111122223333:certificate/abc\n"
+        "      mtls:\n        truststoreUri: s3://fpb-ts/plaid/ts.pem\n        truststoreVersion: v1\n"
+        "        truststoreVerison: v2\n")
+
+
+@pytest.mark.parametrize(("stack", "path", "model"), [
+    (GOOD.replace("    code: fpb\n", "    code: fpb\n    colour: blue\n"), "institution.colour", "Institution"),
+    (GOOD + "  plaid-ready-idp:alarms:\n    emial: a@b.example\n", "alarms.emial", "Alarms"),
+    (GOOD + MTLS, "api.customDomain.mtls.truststoreVerison", "Mtls"),
+    (GOOD.replace("    domain: first-platypus-dev.us.auth0.com\n",
+                  "    domain: first-platypus-dev.us.auth0.com\n    domian: x\n"), "auth0.domian", "Auth0Settings"),
+])
+def test_unknown_nested_key_lists_the_valid_keys_at_its_level(project, stack, path, model):
+    """At any depth, an unknown key names every key its section accepts, as the model defines them."""
+    import components.settings.auth0 as auth0_settings
+    import components.settings.stack as stack_settings
+
+    cls = getattr(stack_settings, model, None) or getattr(auth0_settings, model)
+    keys = ", ".join(sorted(f.alias or n for n, f in cls.model_fields.items()))
+    assert problem_lines(plan(project, stack)) == [f"{P}:{path}: unknown key; valid keys are: {keys}"]
+
+
+def test_wrong_format_says_what_the_value_must_look_like_with_an_example(project):
+    """A pattern error gives the field's description and an example (the field's examples, else the
+    description's own e.g.), never the value."""
+    r = plan(project, GOOD.replace("code: fpb", "code: First-Platypus")
+             + "  plaid-ready-idp:api:\n    stageName: l!ve\n")
+    lines = problem_lines(r)
+    assert len(lines) == 2
+    for line in lines:
+        head, _, expected = line.partition("has the wrong format; expected ")
+        assert expected and "e.g." in expected, line
+        assert "First-Platypus" not in line and "l!ve" not in line
+    assert {line.split(": ")[0] for line in lines} == {f"{P}:api.stageName", f"{P}:institution.code"}
+
+
+def test_wrong_format_uses_the_models_examples():
+    """Field.examples, where the model gives them, is the example shown."""
+    from pydantic import ValidationError
+
+    from components.settings.errors import format_errors
+    from components.settings.stack import Institution, StackSettings
+
+    field = Institution.model_fields["code"]
+    try:
+        StackSettings.model_validate({"environment": "dev", "idp": "auth0", "audience": "x",
+                                      "institution": {"name": "First Platypus Bank", "code": "NO"}})
+    except ValidationError as exc:
+        lines = [line for line in format_errors(exc, "", set()) if line.startswith("institution.code")]
+    assert len(lines) == 1
+    if field.examples:
+        assert lines[0].endswith(f"(e.g. {field.examples[0]})")
+    else:
+        assert lines[0].endswith(f"expected {field.description}")
+
+
+def test_a_section_given_as_a_value_is_named_plainly(project):
+    r = plan(project, GOOD + "  plaid-ready-idp:api: fast\n")
+    assert problem_lines(r) == [f"{P}:api: must be a mapping of keys (a section), not a single value or a list"]
+
+
+def test_missing_region_is_one_line_and_exit_2(project):
+    r = plan(project, GOOD.replace("  aws:region: us-east-1\n", ""))
+    lines = problem_lines(r)
+    assert len(lines) == 1 and lines[0].startswith("aws:region: ") and "us-east-1" in lines[0]
+
+
+def test_json_settings_error_is_json_on_stdout(project):
+    r = plan(project, GOOD + "  plaid-ready-idp:bogus: 1\n", "--json")
+    assert r.returncode == 2 and r.stderr == ""
+    doc = json.loads(r.stdout)
+    assert doc["schemaVersion"] == 1 and doc["kind"] == "offline-plan-errors"
+    assert len(doc["errors"]) == 1 and doc["errors"][0].startswith(f"{P}:bogus: unknown key; valid keys are: ")
+
+
+@pytest.mark.parametrize("argv", [["plan", "--json"], ["plan", "--json", "--stack", "nope"],
+                                  ["plan", "--json", "--summary", "--stack", "x"]])
+def test_json_usage_errors_are_json_on_stdout(argv):
+    r = subprocess.run([sys.executable, "-m", "readiness.cli", *argv], capture_output=True, text=True,
+                       cwd=ROOT, timeout=60)
+    assert r.returncode == 2 and r.stderr == "" and "Traceback" not in r.stdout
+    doc = json.loads(r.stdout)
+    assert doc["kind"] == "offline-plan-errors" and len(doc["errors"]) == 1 and doc["errors"][0]
+
+
+def test_json_usage_error_names_the_problem():
+    r = subprocess.run([sys.executable, "-m", "readiness.cli", "plan", "--json", "--stack", "nope"],
+                       capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert json.loads(r.stdout)["errors"][0].startswith("stack 'nope': no file stacks/Pulumi.nope.yaml; "
+                                                        "available stacks: ")
+
+
+@pytest.mark.parametrize("given", ["stacks/Pulumi.one.yaml", "Pulumi.one.yaml", "{project}/stacks/Pulumi.one.yaml"])
+def test_stack_given_as_a_path_to_its_file(project, given):
+    from readiness.plan import resolve_stack
+
+    (project / "stacks" / "Pulumi.one.yaml").write_text(GOOD)
+    assert resolve_stack(project, given.format(project=project), cwd=project) == "one"
+
+
+def test_stack_given_as_a_relative_path_from_the_working_directory(project):
+    from readiness.plan import resolve_stack
+
+    (project / "stacks" / "Pulumi.one.yaml").write_text(GOOD)
+    assert resolve_stack(project, "../stacks/Pulumi.one.yaml", cwd=project / "stacks") == "one"
+
+
+def test_stack_file_outside_the_stack_directory_is_answered_with_the_name(project, tmp_path_factory):
+    elsewhere = tmp_path_factory.mktemp("elsewhere") / "Pulumi.two.yaml"
+    elsewhere.write_text(GOOD)
+    r = subprocess.run([sys.executable, "-m", "readiness.cli", "plan", "--stack", str(elsewhere), "--dir",
+                        str(project)], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip() == (f"plaid-ready plan: --stack: {elsewhere} is not in the stack directory stacks/ "
+                                "(stackConfigDir in Pulumi.yaml); move it to stacks/Pulumi.two.yaml and pass "
+                                "--stack two")
+
+
+def test_stack_path_that_is_not_a_stack_file(project):
+    r = subprocess.run([sys.executable, "-m", "readiness.cli", "plan", "--stack", "stacks/auth0.yaml", "--dir",
+                        str(project)], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert r.returncode == 2
+    assert r.stderr.strip() == ("plaid-ready plan: --stack takes a stack name or the path of a stack file "
+                                "(stacks/Pulumi.<name>.yaml); 'auth0.yaml' is not a stack file name")
+
+
+def test_stack_path_plans_like_the_name():
+    r = subprocess.run([sys.executable, "-m", "readiness.cli", "plan", "--stack", "stacks/Pulumi.auth0-example.yaml",
+                        "--summary"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.returncode in (0, 1), r.stderr
+    assert r.stdout.startswith("Offline plan of stack 'auth0-example' ")
+
+
+def test_version_comes_from_the_package_metadata():
+    from importlib.metadata import version
+
+    r = subprocess.run([sys.executable, "-m", "readiness.cli", "--version"], capture_output=True, text=True,
+                       cwd=ROOT, timeout=60)
+    assert r.returncode == 0 and r.stdout == f"plaid-ready {version('plaid-ready-idp')}\n"
