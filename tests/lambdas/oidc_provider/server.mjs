@@ -5,8 +5,25 @@
 // tokens, a confidential client with client_secret_basic and Plaid's redirect URI.
 //
 //   node server.mjs   (env: PORT, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, AUDIENCE, ACCESS_TOKEN_TTL,
-//                     TOKEN_PROFILE, OKTA_LOGINS)
+//                     TOKEN_PROFILE, OKTA_LOGINS, and the optional knobs below)
 // Prints "ready <issuer>" on stdout once listening on 127.0.0.1.
+//
+// Optional knobs (unset: the behaviour above, unchanged). For `plaid-ready check`'s tests:
+//   TLS_CERT, TLS_KEY             PEM files: serve HTTPS, issuer https://127.0.0.1:<port>
+//   EXTRA_REDIRECT_URIS           comma list of redirect URIs the client also allows (the check's loopback callback)
+//   OFFLINE_ACCESS_WITHOUT_PROMPT=1  honour offline_access without prompt=consent, as Auth0 and Okta do
+//                                 (oidc-provider follows OIDC Core 11 and drops it otherwise)
+//   USERINFO_ACCEPTS_ACCESS_TOKEN=1  userinfo answers the API's access token (as Auth0 and Okta do; oidc-provider
+//                                 refuses tokens that carry an audience)
+// Misconfigurations, one per knob:
+//   ACCESS_TOKEN_FORMAT=opaque    opaque access tokens instead of JWTs
+//   ACCESS_TOKEN_TTL=3600         (above) 1-hour access tokens
+//   SCOPES_SUPPORTED_OMIT=a,b     scopes left out of discovery's scopes_supported
+//   REFRESH_TOKEN=none            never issue a refresh token
+//   ROTATE_REFRESH_TOKEN=false    refresh tokens do not rotate (the same one comes back and stays valid)
+//   SUB=<value>                   every user's sub (id_token, userinfo, access token) is this value
+//   DISCOVERY_HTTP=<key>          that discovery endpoint is advertised as http://
+//   JWKS_NO_KID=1                 the JWKS serves its keys without kid
 //
 // TOKEN_PROFILE=okta makes access tokens look like an Okta custom authorization server's: `sub` is the
 // user's login (usually an email: PII), `uid` the Okta user id (= the id_token `sub`), `cid` the client id
@@ -16,12 +33,16 @@
 // (/oauth2/authorize, /oauth2/token, /oauth2/userInfo), `invalid_scope` for `offline_access` at the
 // authorize endpoint, a refresh token for every code grant anyway, and access tokens without `aud` that
 // carry `client_id`, `token_use: "access"` and `username`.
-import { generateKeyPairSync } from "node:crypto";
+import { createPublicKey, generateKeyPairSync, verify } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:https";
 import Provider from "oidc-provider";
 
-const port = Number(process.env.PORT);
-const audience = process.env.AUDIENCE;
-const issuer = `http://127.0.0.1:${port}`;
+const env = process.env;
+const port = Number(env.PORT);
+const audience = env.AUDIENCE;
+const tls = env.TLS_CERT && env.TLS_KEY ? { cert: readFileSync(env.TLS_CERT), key: readFileSync(env.TLS_KEY) } : null;
+const issuer = `${tls ? "https" : "http"}://127.0.0.1:${port}`;
 const accessTokenTTL = Number(process.env.ACCESS_TOKEN_TTL || 900);
 const profile = process.env.TOKEN_PROFILE || "rfc9068";
 const oktaLogins = JSON.parse(process.env.OKTA_LOGINS || "{}");
@@ -29,16 +50,22 @@ const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
 const jwk = { ...privateKey.export({ format: "jwk" }), kid: "test-rs256-1", use: "sig", alg: "RS256" };
 
 const cognito = profile === "cognito";
+const forcedSub = env.SUB || null;
+const omitScopes = new Set((env.SCOPES_SUPPORTED_OMIT || "").split(",").filter(Boolean));
+const extraRedirects = (env.EXTRA_REDIRECT_URIS || "").split(",").filter(Boolean);
+const userinfoPath = cognito ? "/oauth2/userInfo" : "/me";
+const authorizePath = cognito ? "/oauth2/authorize" : "/auth";
 
 const provider = new Provider(issuer, {
   ...(cognito ? {
     routes: { authorization: "/oauth2/authorize", token: "/oauth2/token", userinfo: "/oauth2/userInfo" },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed("refresh_token"),
   } : {}),
+  ...(env.REFRESH_TOKEN === "none" ? { issueRefreshToken: async () => false } : {}),
   clients: [{
     client_id: process.env.CLIENT_ID,
     client_secret: process.env.CLIENT_SECRET,
-    redirect_uris: [process.env.REDIRECT_URI],
+    redirect_uris: [process.env.REDIRECT_URI, ...extraRedirects],
     grant_types: ["authorization_code", "refresh_token"],
     response_types: ["code"],
     token_endpoint_auth_method: "client_secret_basic",
@@ -58,7 +85,7 @@ const provider = new Provider(issuer, {
         scope: "",
         audience,
         accessTokenTTL,
-        accessTokenFormat: "jwt",
+        accessTokenFormat: env.ACCESS_TOKEN_FORMAT === "opaque" ? "opaque" : "jwt",
         jwt: { sign: { alg: "RS256" } },
       }),
     },
@@ -84,7 +111,7 @@ const provider = new Provider(issuer, {
     },
   },
   pkce: { required: () => false },
-  rotateRefreshToken: true,
+  rotateRefreshToken: env.ROTATE_REFRESH_TOKEN !== "false",
   ttl: {
     AccessToken: accessTokenTTL,
     AuthorizationCode: 600,
@@ -110,9 +137,81 @@ if (cognito) {
   });
 }
 
-const server = provider.listen(port, "127.0.0.1", () => {
-  process.stdout.write(`ready ${issuer}\n`);
-});
+if (env.OFFLINE_ACCESS_WITHOUT_PROMPT === "1") {
+  // Auth0 and Okta issue a refresh token for offline_access without prompt=consent; oidc-provider needs it.
+  provider.use(async (ctx, next) => {
+    const scope = String(ctx.query.scope || "").split(" ");
+    if (ctx.path === authorizePath && scope.includes("offline_access") && !ctx.query.prompt) {
+      ctx.query = { ...ctx.query, prompt: "consent" };
+    }
+    await next();
+  });
+}
+
+if (forcedSub) {
+  // Whoever logs in, the account (and so the sub everywhere) is SUB: the login form's value is replaced
+  // before oidc-provider reads it (it accepts an upstream-parsed body).
+  provider.use(async (ctx, next) => {
+    if (ctx.method === "POST" && ctx.path.startsWith("/interaction/") && ctx.is("application/x-www-form-urlencoded")) {
+      const chunks = [];
+      for await (const chunk of ctx.req) chunks.push(chunk);
+      const form = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString()));
+      if (form.prompt === "login") form.login = forcedSub;
+      ctx.request.body = form;
+    }
+    await next();
+  });
+}
+
+if (env.USERINFO_ACCEPTS_ACCESS_TOKEN === "1") {
+  // The API's access token (with an audience) is accepted at userinfo, as Auth0 and Okta accept theirs.
+  const publicKey = createPublicKey(privateKey);
+  const subOf = async (token) => {
+    const parts = token.split(".");
+    if (parts.length === 3) {
+      const ok = verify("sha256", Buffer.from(`${parts[0]}.${parts[1]}`), publicKey, Buffer.from(parts[2], "base64url"));
+      const p = ok ? JSON.parse(Buffer.from(parts[1], "base64url").toString()) : null;
+      return p && p.iss === issuer && p.exp > Date.now() / 1000 ? (p.uid ?? p.sub) : null;
+    }
+    const at = await provider.AccessToken.find(token);
+    return at && !at.isExpired ? at.accountId : null;
+  };
+  provider.use(async (ctx, next) => {
+    if (ctx.path !== userinfoPath) return next();
+    const [scheme, token] = String(ctx.get("authorization")).split(" ");
+    const sub = scheme === "Bearer" && token ? await subOf(token) : null;
+    ctx.set("Cache-Control", "no-store");
+    if (!sub) {
+      ctx.status = 401;
+      ctx.set("WWW-Authenticate", 'Bearer error="invalid_token"');
+      ctx.body = { error: "invalid_token" };
+      return;
+    }
+    ctx.body = { sub };
+  });
+}
+
+if (omitScopes.size || env.DISCOVERY_HTTP || env.JWKS_NO_KID === "1") {
+  // Misconfigurations of the published documents (copies: the provider's own objects stay intact).
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.path === "/.well-known/openid-configuration" && ctx.body) {
+      const doc = { ...ctx.body };
+      doc.scopes_supported = (doc.scopes_supported || []).filter((s) => !omitScopes.has(s));
+      if (env.DISCOVERY_HTTP && doc[env.DISCOVERY_HTTP]) {
+        doc[env.DISCOVERY_HTTP] = String(doc[env.DISCOVERY_HTTP]).replace(/^https:/, "http:");
+      }
+      ctx.body = doc;
+    } else if (ctx.path === "/jwks" && ctx.body && env.JWKS_NO_KID === "1") {
+      ctx.body = { keys: ctx.body.keys.map(({ kid: _kid, ...key }) => key) };
+    }
+  });
+}
+
+const onReady = () => process.stdout.write(`ready ${issuer}\n`);
+const server = tls
+  ? createServer(tls, provider.callback()).listen(port, "127.0.0.1", onReady)
+  : provider.listen(port, "127.0.0.1", onReady);
 const stop = () => server.close(() => process.exit(0));
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);
