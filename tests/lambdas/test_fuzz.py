@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 from hypothesis import HealthCheck, given, settings
@@ -67,3 +68,45 @@ def test_arbitrary_claims_in_a_validly_signed_token(idp, rsa, claims):
     resp = lambda_handler.handler(ev, None)
     check(resp)
     assert resp["statusCode"] in {200, 401, 500}
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(claims=st.dictionaries(st.sampled_from(["exp", "iat", "nbf"]),
+                              st.one_of(st.integers(0, 2**33).map(str), st.booleans(), st.none(), text,
+                                        st.floats(allow_nan=True, allow_infinity=True)), min_size=1, max_size=3))
+def test_numeric_dates_that_are_not_numbers_never_pass(idp, rsa, claims):
+    """RFC 7519 NumericDate: a token with a string, boolean, null or non-finite exp/iat/nbf is never accepted."""
+    import math
+
+    if all(isinstance(v, float) and math.isfinite(v) for v in claims.values()):
+        claims = {**claims, "exp": "9999999999"}  # keep at least one non-number
+    ev = {"httpMethod": "GET", "path": "/fdx/v6/customers/current",
+          "headers": {"Authorization": f"Bearer {token(rsa, claims=claims)}"}}
+    resp = lambda_handler.handler(ev, None)
+    check(resp)
+    assert resp["statusCode"] == 401
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sub=st.text(max_size=40))
+def test_customer_id_is_printable_or_not_returned(idp, rsa, sub):
+    ev = {"httpMethod": "GET", "path": "/fdx/v6/customers/current",
+          "headers": {"Authorization": f"Bearer {token(rsa, claims={'sub': sub})}"}}
+    resp = lambda_handler.handler(ev, None)
+    check(resp)
+    if resp["statusCode"] == 200:
+        assert json.loads(resp["body"]) == {"customerId": sub} and sub.isprintable() and len(sub) >= 7
+    else:
+        assert resp["statusCode"] in {401, 500}  # 401: a sub equal to Plaid's client id is a client token
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(depth=st.integers(500, 2000), opener=st.sampled_from(["[", '{"a":', '{"alg":[']))
+def test_deeply_nested_headers_are_401(idp, depth, opener):
+    closer = {"[": "]", '{"a":': "}", '{"alg":[': "]}"}[opener]
+    header = (opener * depth + "0" + closer * depth).encode()
+    raw = ".".join(base64.urlsafe_b64encode(x).rstrip(b"=").decode() for x in (header, b"{}", b"s"))
+    resp = lambda_handler.handler({"httpMethod": "GET", "path": "/fdx/v6/customers/current",
+                                   "headers": {"Authorization": f"Bearer {raw}"}}, None)
+    check(resp)
+    assert resp["statusCode"] == 401

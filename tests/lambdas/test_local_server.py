@@ -49,6 +49,8 @@ def test_serves_the_handler_over_http(rsa):
     (["--port", "x"], {}, "invalid int value"),
     (["--port", "8080"], {"TOKEN_ISSUER": ""}, "plaid-ready serve-customers: invalid configuration: TOKEN_ISSUER"),
     (["--port", "99999"], {}, "--port must be 0-65535"),
+    (["--port", "8080"], {"TOKEN_CLIENT_ID": ""}, "invalid configuration: TOKEN_CLIENT_ID is required"),
+    (["--port", "8080"], {"TOKEN_CLIENT_CLAIM": "aud"}, "TOKEN_CLIENT_CLAIM must be one of client_id, azp, cid"),
 ])
 def test_bad_arguments_exit_2(argv, environ, message):
     base = {**os.environ, **env("https://idp.example/jwks"), **environ}
