@@ -66,6 +66,8 @@ class NewPool(SettingsModel):
     mfa: Literal["OFF", "OPTIONAL", "ON"] = Field(default="OPTIONAL",
                                                  description="TOTP (software token) MFA")
     allow_self_sign_up: bool = False
+    deletion_protection: bool = Field(
+        default=True, description="Cognito's own guard against deleting the pool; turn off only to tear down dev")
 
 
 class CognitoSettings(SettingsModel):
@@ -77,6 +79,8 @@ class CognitoSettings(SettingsModel):
         default=None, pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$", examples=["first-platypus-login"],
         description="a DNS label (lowercase letters, digits, hyphens), e.g. first-platypus-login")
     custom_domain: HostedDomain | None = None
+    existing_domain: bool = Field(
+        default=False, description="the pool already has this domain: reference it, do not declare it")
     scope_adapter: ScopeAdapter = Field(default_factory=ScopeAdapter)
     identity_providers: list[str] = Field(default_factory=lambda: ["COGNITO"], min_length=1, max_length=10)
     extra_scopes: list[str] = Field(default_factory=list, max_length=20)
