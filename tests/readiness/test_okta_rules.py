@@ -323,3 +323,14 @@ def test_okta_example_derives_the_provider_org():
     s = parse_settings(config_of(OKTA)).okta
     assert (s.org_name, s.base_url, s.issuer_base) == ("first-platypus", "okta.com", ORG)
     assert plaid.ACCESS_TOKEN_LIFETIME_SECONDS // 60 == s.access_token_lifetime_minutes
+
+
+def test_prod_example_is_ready_with_the_custom_domain_issuer_and_its_group():
+    report = build_report(ROOT, "okta-prod")
+    assert not report.failed
+    res = {x.rule.id: x for x in report.results}
+    assert {"PROD-PROTECT", "API-MTLS-PROD"} <= set(res) and OKTA_IDS <= set(res)
+    assert res["OKTA-RT-LIFETIME"].finding.status is Status.CLOSEST
+    rule = next(r for r in report.resources if r.type == RULE)
+    assert rule.input("groupWhitelists") == ["00g1a2b3c4d5e6f7g8h9"]
+    assert next(r for r in report.resources if r.type == SERVER).input("issuerMode") == "CUSTOM_URL"
