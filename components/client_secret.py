@@ -32,9 +32,10 @@ from components.settings import Environment
 
 TYPE = "plaid-ready-idp:secrets:PlaidClientSecret"
 
-#: What the account root may do with the key: administer it, never use it (no Decrypt, no grants).
+#: What the account root may do with the key: administer it, never use it (no Decrypt, no CreateGrant:
+#: ``kms:Create*`` would include it).
 KEY_ADMIN_ACTIONS: Final = (
-    "kms:CancelKeyDeletion", "kms:Create*", "kms:Delete*", "kms:Describe*", "kms:Disable*", "kms:Enable*",
+    "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:Delete*", "kms:Describe*", "kms:Disable*", "kms:Enable*",
     "kms:Get*", "kms:List*", "kms:Put*", "kms:Revoke*", "kms:RotateKeyOnDemand", "kms:ScheduleKeyDeletion",
     "kms:TagResource", "kms:UntagResource", "kms:Update*",
 )

@@ -25,7 +25,8 @@ CLIENT = "auth0:index/client:Client"
 CREDS = "auth0:index/clientCredentials:ClientCredentials"
 TENANT = "auth0:index/tenant:Tenant"
 ACTION = "auth0:index/action:Action"
-TRIGGER = "auth0:index/triggerActions:TriggerActions"
+TRIGGER = "auth0:index/triggerAction:TriggerAction"
+TRIGGERS_ALL = "auth0:index/triggerActions:TriggerActions"
 PROVIDER = "pulumi:providers:auth0"
 RANDOM = "random:index/randomBytes:RandomBytes"
 VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
@@ -59,7 +60,7 @@ def test_children_exact_types_names_parents(dev):
     assert {r.name for r in dev.resources if r.parent_urn == secret_comp.urn} == {
         "fpb-plaid-credentials", "fpb-plaid-credentials-key", "fpb-plaid-credentials-key-alias",
         "fpb-plaid-credentials-value", "fpb-plaid-credentials-version"}
-    assert dev.of_type(ACTION) == [] and dev.of_type(TRIGGER) == []
+    assert dev.of_type(ACTION) == [] and dev.of_type(TRIGGER) == [] and dev.of_type(TRIGGERS_ALL) == []
 
 
 def test_provider_is_the_tenant_in_settings(dev):
@@ -75,6 +76,9 @@ def test_api(dev):
     assert api.input("allowOfflineAccess") is True
     assert api.input("skipConsentForVerifiableFirstPartyClients") is True
     assert api.input("tokenDialect") == "rfc9068_profile"
+    # User-delegated access only: no client-credentials (machine-to-machine) token for this API.
+    assert api.input("subjectTypeAuthorization") == {"user": {"policy": "allow_all"},
+                                                     "client": {"policy": "deny_all"}}
 
 
 def test_plaid_client(dev):
@@ -145,26 +149,53 @@ def test_default_audience_switch_off_removes_only_the_tenant(dev):
     assert _comparable(off) == _comparable(dev)
 
 
-def test_attribute_mapping_adds_the_action_and_changes_the_claim():
-    d = build(scopes=["offline_access"], consistencyKey={"attribute": "app_metadata.customer_id"})
+ATTRIBUTE = {"scopes": ["offline_access"], "consistencyKey": {"attribute": "app_metadata.customer_id"}}
+
+
+def test_attribute_mapping_adds_the_action_and_one_binding():
+    d = build(**ATTRIBUTE)
     action = d.one(ACTION, "fpb-consistency-key")
     assert action.input("runtime") == "node22" and action.input("deploy") is True
     assert action.input("supportedTriggers") == {"id": "post-login", "version": "v3"}
-    code = action.input("code")
-    assert '"https://api.firstplatypus.example/fdx/consistency_key"' in code
-    assert '["app_metadata", "customer_id"]' in code
+    client_id = d.outputs["contract"]["client_id"]
+    assert action.input("code") == action_code(claim="https://api.firstplatypus.example/fdx/consistency_key",
+                                               attribute="app_metadata.customer_id", client_id=client_id)
+    assert d.one(CLIENT).urn in action.dependencies
+    # One binding (TriggerAction), never TriggerActions, which would unbind the tenant's other Actions.
+    assert d.of_type(TRIGGERS_ALL) == []
     trig = d.one(TRIGGER, "fpb-post-login")
-    assert trig.input("trigger") == "post-login" and trig.input("actions")[0]["id"] == "fpb-consistency-key-id"
+    assert trig.input("trigger") == "post-login" and trig.input("actionId") == "fpb-consistency-key-id"
+    assert trig.input("displayName") == "plaid-consistency-key-fpb-dev"
+    assert trig.parent_urn == d.one(TYPE).urn and action.urn in trig.dependencies
     assert d.outputs["env"]["CONSISTENCY_KEY_CLAIM"] == "https://api.firstplatypus.example/fdx/consistency_key"
+
+
+def test_action_source_holds_its_config_as_one_json_object():
+    code = action_code(claim="https://x.example/c", attribute="app_metadata.id", client_id="abc")
+    config_line = next(line for line in code.splitlines() if line.startswith("const CONFIG = "))
+    assert json.loads(config_line.removeprefix("const CONFIG = ").removesuffix(";")) == {
+        "attribute": ["app_metadata", "id"], "claim": "https://x.example/c", "clientId": "abc",
+        "minLength": plaid.CONSISTENCY_KEY_MIN_LENGTH}
+    assert "__CONFIG__" not in code and code.count("const CONFIG = ") == 1
+
+
+def test_action_template_must_hold_the_placeholder_once(tmp_path, monkeypatch):
+    import components.auth0 as mod
+
+    bad = tmp_path / "a.js"
+    bad.write_text("const A = __CONFIG__; const B = __CONFIG__;")
+    monkeypatch.setattr(mod, "ACTION_SOURCE", bad)
+    with pytest.raises(ValueError, match="must hold __CONFIG__ exactly once"):
+        action_code(claim="https://x.example/c", attribute="app_metadata.id", client_id="abc")
 
 
 ACTION_HARNESS = """
 const m = {exports: {}};
 new Function("exports", require("fs").readFileSync(0, "utf8"))(m.exports);
 const results = [];
-for (const user of JSON.parse(process.argv[1])) {
+for (const [clientId, user] of JSON.parse(process.argv[1])) {
   const out = {};
-  await m.exports.onExecutePostLogin({user}, {
+  await m.exports.onExecutePostLogin({user, client: {client_id: clientId}}, {
     access: {deny: (msg) => { out.denied = msg; }},
     accessToken: {setCustomClaim: (k, v) => { out[k] = v; }},
   });
@@ -172,24 +203,83 @@ for (const user of JSON.parse(process.argv[1])) {
 }
 console.log(JSON.stringify(results));
 """
+PLAID, OTHER = "plaid-client-id-123", "bank-mobile-app-456"
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
-def test_action_code_runs_in_node():
-    claim = "https://api.fpb.example/consistency_key"
-    users = [{"app_metadata": {"customer_id": "C0012345"}}, {"app_metadata": {"customer_id": "C01"}},
-             {"app_metadata": {}}, {}, {"app_metadata": {"customer_id": 12345678}}]
-    code = action_code(claim, "app_metadata.customer_id")
+def run_action(code: str, logins: list) -> list:
     out = subprocess.run(["node", "--input-type=module", "-e",
                           "import {createRequire} from 'module'; const require = createRequire(import.meta.url);"
-                          + ACTION_HARNESS, json.dumps(users)], input=code, capture_output=True, text=True,
+                          + ACTION_HARNESS, json.dumps(logins)], input=code, capture_output=True, text=True,
                          timeout=30, check=True)
-    results = json.loads(out.stdout)
+    return json.loads(out.stdout)
+
+
+needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
+DENIED = {"denied": "Account setup incomplete: app_metadata.customer_id must be a string of at least "
+                    f"{plaid.CONSISTENCY_KEY_MIN_LENGTH} characters"}
+
+
+@needs_node
+def test_action_for_plaids_client_sets_the_claim_or_refuses():
+    claim = "https://api.fpb.example/consistency_key"
+    users = [{"app_metadata": {"customer_id": "C0012345"}}, {"app_metadata": {"customer_id": "C01"}},
+             {"app_metadata": {}}, {}, {"app_metadata": {"customer_id": 12345678}},
+             {"app_metadata": {"customer_id": {"toString": "x"}}}]
+    code = action_code(claim=claim, attribute="app_metadata.customer_id", client_id=PLAID)
+    results = run_action(code, [[PLAID, u] for u in users])
     assert results[0] == {claim: "C0012345"}
-    for denied in results[1:4]:
-        assert denied == {"denied": "Account setup incomplete: app_metadata.customer_id must be a string of at "
-                                    f"least {plaid.CONSISTENCY_KEY_MIN_LENGTH} characters"}
+    assert results[1:4] == [DENIED] * 3
     assert results[4] == {claim: "12345678"}
+    assert results[5] == DENIED
+
+
+@needs_node
+def test_action_for_another_client_does_nothing():
+    code = action_code(claim="https://api.fpb.example/consistency_key", attribute="app_metadata.customer_id",
+                       client_id=PLAID)
+    # Another application's users: neither refused (no key) nor given the claim (key present).
+    results = run_action(code, [[OTHER, {}], [OTHER, {"app_metadata": {"customer_id": "C0012345"}}],
+                                [None, {"app_metadata": {"customer_id": "C0012345"}}]])
+    assert results == [{}, {}, {}]
+
+
+HOSTILE = [
+    'https://evil.example/__CONFIG__/__ATTRIBUTE__/__CLAIM__/__MIN_LENGTH__',
+    'https://evil.example/";process.exit(7);//',
+    "https://evil.example/`${process.exit(7)}`/*/",
+    "https://evil.example/\\'\"\u00e9</script>",
+]
+
+
+@needs_node
+@pytest.mark.parametrize("namespace", HOSTILE)
+def test_hostile_namespace_cannot_change_the_code(namespace):
+    # The settings accept any https URL without white space as a namespace; whatever it holds stays data.
+    s = build(**ATTRIBUTE, auth0={"domain": "first-platypus-dev.us.auth0.com", "claimNamespace": namespace})
+    claim = s.outputs["env"]["CONSISTENCY_KEY_CLAIM"]
+    assert claim == f"{namespace.rstrip('/')}/consistency_key"
+    code = s.one(ACTION).input("code")
+    client_id = s.outputs["contract"]["client_id"]
+    results = run_action(code, [[client_id, {"app_metadata": {"customer_id": "C0012345"}}],
+                                [client_id, {}], [OTHER, {"app_metadata": {"customer_id": "C0012345"}}]])
+    assert results == [{claim: "C0012345"}, DENIED, {}]
+
+
+@needs_node
+def test_line_separators_stay_inside_the_json():
+    # The settings refuse white space in a namespace; the generator does not rely on it.
+    claim = "https://evil.example/\u2028\u2029x"
+    code = action_code(claim=claim, attribute="app_metadata.customer_id", client_id=PLAID)
+    assert "\u2028" not in code and "\u2029" not in code
+    assert run_action(code, [[PLAID, {"app_metadata": {"customer_id": "C0012345"}}]]) == [{claim: "C0012345"}]
+
+
+def test_readers_reach_the_secret_policies():
+    role = "arn:aws:iam::111122223333:role/deployer"
+    d = build(clientSecret={"readers": [role]})
+    policy = json.loads(d.one("aws:secretsmanager/secretPolicy:SecretPolicy").input("policy"))
+    assert policy["Statement"][0]["Principal"] == {"AWS": [role]}
+    assert d.one(SECRET_TYPE).urn == d.parent_of(d.one("aws:secretsmanager/secretPolicy:SecretPolicy")).urn
 
 
 def test_component_refuses_settings_without_auth0():

@@ -118,3 +118,157 @@ def test_readiness_fails_when_secret_is_not_protected_in_prod():
     results = {x.rule.id: x for x in d.readiness("prod")}
     assert results["PROD-PROTECT"].failed
     assert results["PROD-PROTECT"].finding.declared == "unprotected: plaid-client, plaid-client-key"
+
+
+# -- key and secret policies (clientSecret.readers) ----------------------------------------------
+
+POLICY = "aws:secretsmanager/secretPolicy:SecretPolicy"
+DEPLOYER = "arn:aws:iam::111122223333:role/fpb-deployer"
+ONBOARDING = "arn:aws:iam::111122223333:role/fpb-plaid-onboarding"
+READERS = (DEPLOYER, ONBOARDING)
+
+
+def test_key_policy_is_exactly_admin_for_the_account_use_for_readers_deny_for_the_rest():
+    d = build(readers=READERS)
+    key = d.one(KEY)
+    assert json.loads(key.input("policy")) == {"Version": "2012-10-17", "Statement": [
+        {"Sid": "KeyAdministrationByTheAccount", "Effect": "Allow",
+         "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+         "Action": ["kms:CancelKeyDeletion", "kms:CreateAlias", "kms:Delete*", "kms:Describe*", "kms:Disable*",
+                    "kms:Enable*", "kms:Get*", "kms:List*", "kms:Put*", "kms:Revoke*", "kms:RotateKeyOnDemand",
+                    "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:Update*"],
+         "Resource": "*"},
+        {"Sid": "UseByReadersThroughSecretsManager", "Effect": "Allow", "Principal": {"AWS": list(READERS)},
+         "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "*",
+         "Condition": {"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}},
+        {"Sid": "DenyUseToEveryoneElse", "Effect": "Deny", "Principal": {"AWS": "*"},
+         "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*", "kms:CreateGrant"],
+         "Resource": "*", "Condition": {"ArnNotEquals": {"aws:PrincipalArn": list(READERS)}}},
+    ]}
+
+
+def test_account_administers_but_never_decrypts():
+    import fnmatch
+
+    from components.client_secret import KEY_ADMIN_ACTIONS
+
+    for use in ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:CreateGrant"):
+        assert not any(fnmatch.fnmatchcase(use, a) for a in KEY_ADMIN_ACTIONS), use
+
+
+def test_secret_policy_is_exactly_read_for_readers_deny_for_the_rest():
+    d = build(readers=READERS)
+    pol = d.one(POLICY, "plaid-client-policy")
+    assert pol.parent_urn == d.one(TYPE).urn
+    assert pol.input("secretArn") == d.one(SECRET).input("arn") or d.one(SECRET).urn in pol.dependencies
+    assert pol.input("blockPublicPolicy") is True
+    assert json.loads(pol.input("policy")) == {"Version": "2012-10-17", "Statement": [
+        {"Sid": "ReadByReaders", "Effect": "Allow", "Principal": {"AWS": list(READERS)},
+         "Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], "Resource": "*"},
+        {"Sid": "DenyEveryoneElse", "Effect": "Deny", "Principal": {"AWS": "*"},
+         "Action": ["secretsmanager:DeleteResourcePolicy", "secretsmanager:GetSecretValue",
+                    "secretsmanager:PutResourcePolicy", "secretsmanager:PutSecretValue",
+                    "secretsmanager:UpdateSecret"],
+         "Resource": "*", "Condition": {"ArnNotEquals": {"aws:PrincipalArn": list(READERS)}}},
+    ]}
+
+
+def test_without_readers_no_policy_is_declared_and_the_rule_says_so():
+    d = build()
+    assert d.of_type(POLICY) == [] and d.one(KEY).input("policy") is None
+    res = {x.rule.id: x for x in d.readiness()}["SECRET-POLICY"]
+    assert res.failed
+    assert res.finding.declared == ("plaid-client-key: no policy (AWS's default key policy lets any administrator "
+                                    "in the account decrypt); plaid-client: no resource policy")
+
+
+@pytest.mark.parametrize("readers", [(DEPLOYER, DEPLOYER), ("arn:aws:iam::111122223333:role/*",)])
+def test_readers_must_be_distinct_exact_arns(readers):
+    with pytest.raises(ValueError, match="distinct IAM role ARNs without wildcards"):
+        build(readers=readers)
+
+
+def test_secret_policy_rule_passes_with_readers():
+    res = {x.rule.id: x for x in build(readers=READERS).readiness()}["SECRET-POLICY"]
+    assert res.finding.status.value == "pass"
+    assert res.finding.declared == (f"key and secret policies: only {DEPLOYER}, {ONBOARDING} may decrypt/read; the "
+                                    "account administers the key but cannot decrypt")
+
+
+def _patched(d, typ, change):
+    from dataclasses import replace
+
+    out = []
+    for r in d.resources:
+        if r.type == typ:
+            doc = json.loads(r.input("policy"))
+            change(doc)
+            r = replace(r, inputs={**r.inputs, "policy": json.dumps(doc)})
+        out.append(r)
+    return out
+
+
+def _secret_policy_finding(resources):
+    from readiness.checklist import Context, evaluate
+    from readiness.rules import secrets
+
+    return next(x for x in evaluate(secrets.RULES, Context(resources)) if x.rule.id == "SECRET-POLICY")
+
+
+def _allow_everyone(doc):
+    reader = next(st for st in doc["Statement"] if st["Sid"] in ("UseByReadersThroughSecretsManager", "ReadByReaders"))
+    reader["Principal"] = "*"
+
+
+def _allow_root(doc):
+    doc["Statement"][0]["Action"].append("kms:Decrypt")
+
+
+def _drop_deny(doc):
+    doc["Statement"].pop()
+
+
+def _wildcard_exemption(doc):
+    doc["Statement"][-1]["Condition"] = {"ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::111122223333:role/*"]}}
+
+
+def _no_condition_name(doc):
+    doc["Statement"][-1]["Condition"] = {"StringNotEquals": {"aws:username": ["x"]}}
+
+
+@pytest.mark.parametrize(("typ", "change", "problem"), [
+    (KEY, _allow_everyone, "plaid-client-key: allows kms:Decrypt to everyone"),
+    (KEY, _allow_root, "plaid-client-key: allows kms:Decrypt to the account root (any administrator)"),
+    (KEY, _drop_deny, "plaid-client-key: no explicit deny of kms:Decrypt to everyone but the listed principals"),
+    (KEY, _wildcard_exemption,
+     "plaid-client-key: no explicit deny of kms:Decrypt to everyone but the listed principals"),
+    (POLICY, _allow_everyone, "plaid-client-policy: allows secretsmanager:GetSecretValue to everyone"),
+    (POLICY, _drop_deny,
+     "plaid-client-policy: no explicit deny of secretsmanager:GetSecretValue to everyone but the listed principals"),
+    (POLICY, _no_condition_name,
+     "plaid-client-policy: no explicit deny of secretsmanager:GetSecretValue to everyone but the listed principals"),
+])
+def test_secret_policy_rule_fails_when_a_policy_is_opened(typ, change, problem):
+    res = _secret_policy_finding(_patched(build(readers=READERS), typ, change))
+    assert res.failed and res.finding.declared == problem
+
+
+def test_secret_policy_rule_fails_without_the_secret_policy_or_with_public_policies_allowed():
+    from dataclasses import replace
+
+    d = build(readers=READERS)
+    res = _secret_policy_finding([r for r in d.resources if r.type != POLICY])
+    assert res.failed and res.finding.declared == "plaid-client: no resource policy"
+    opened = [replace(r, inputs={**r.inputs, "blockPublicPolicy": False}) if r.type == POLICY else r
+              for r in d.resources]
+    res = _secret_policy_finding(opened)
+    assert res.failed and res.finding.declared == "plaid-client-policy: blockPublicPolicy is not true"
+
+
+def test_secret_policy_rule_fails_without_a_key_policy():
+    from dataclasses import replace
+
+    d = build(readers=READERS)
+    res = _secret_policy_finding([replace(r, inputs={k: v for k, v in r.inputs.items() if k != "policy"})
+                                  if r.type == KEY else r for r in d.resources])
+    assert res.failed and res.finding.declared.startswith("plaid-client-key: no policy")

@@ -176,10 +176,20 @@ def test_waf_rules_ip_sets_and_association(dev):
 
 
 def test_extra_cidrs_are_normalised_into_the_sets():
-    d = build_api(allowlist={"extraCidrs": ["203.0.113.0/24", "2001:DB8::/48"], "rateLimitPer5Min": 500})
+    d = build_api(allowlist={"extraCidrs": ["9.9.9.0/24", "52.94.76.7", "2620:FE::/48"], "rateLimitPer5Min": 500})
     assert d.one(ACL).input("rules")[2]["statement"]["rateBasedStatement"]["limit"] == 500
-    assert d.one(IPSET, "fpb-customers-allowlist-ipv4").input("addresses")[-1] == "203.0.113.0/24"
-    assert d.one(IPSET, "fpb-customers-allowlist-ipv6").input("addresses") == ["2602:f74b::/40", "2001:db8::/48"]
+    assert d.one(IPSET, "fpb-customers-allowlist-ipv4").input("addresses")[-2:] == ["9.9.9.0/24", "52.94.76.7/32"]
+    assert d.one(IPSET, "fpb-customers-allowlist-ipv6").input("addresses") == ["2602:f74b::/40", "2620:fe::/48"]
+
+
+def test_waf_does_not_sample_plaids_requests(dev):
+    acl = dev.one(ACL)
+    # Sampled requests keep the Authorization header: off on the allow rule and the default action.
+    assert acl.input("visibilityConfig") == {"cloudwatchMetricsEnabled": True, "metricName": "fpb-dev-plaid-allowlist",
+                                             "sampledRequestsEnabled": False}
+    sampled = {r["name"]: r["visibilityConfig"]["sampledRequestsEnabled"] for r in acl.input("rules")}
+    assert sampled == {"AWSManagedRulesCommonRuleSet": True, "AWSManagedRulesKnownBadInputsRuleSet": True,
+                       "rate-limit-per-ip": True, "allow-plaid": False}
 
 
 def test_alarm_thresholds(dev):
@@ -199,10 +209,43 @@ def test_alarm_thresholds(dev):
     thr = alarms["fpb-customers-monitoring-lambda-throttles"]
     assert thr.input("metricName") == "Throttles" and thr.input("threshold") == 0
     topic_arn = "arn:aws:sns:us-east-1:123456789012:fpb-dev-customers-api-alarms"
-    assert all(a.input("alarmActions") == [topic_arn] for a in alarms.values())
+    assert all(a.input("alarmActions") == [topic_arn] and a.input("okActions") == [topic_arn]
+               for a in alarms.values())
     assert dev.of_type("aws:sns/topicSubscription:TopicSubscription") == []
     board = json.loads(dev.one("aws:cloudwatch/dashboard:Dashboard").input("dashboardBody"))
     assert "WAF allowed / blocked" in [w["properties"]["title"] for w in board["widgets"]]
+
+
+TOPIC, TOPIC_POLICY = "aws:sns/topic:Topic", "aws:sns/topicPolicy:TopicPolicy"
+KMS = "aws:kms/key:Key"
+
+
+def test_alarm_topic_is_encrypted_with_a_key_cloudwatch_can_use(dev):
+    mon = dev.one(MONITORING_TYPE)
+    key = dev.one(KMS, "fpb-customers-monitoring-alarms-key")
+    topic = dev.one(TOPIC, "fpb-customers-monitoring-alarms")
+    assert key.parent_urn == mon.urn and topic.parent_urn == mon.urn
+    assert key.input("enableKeyRotation") is True and key.input("deletionWindowInDays") == 7
+    assert topic.input("kmsMasterKeyId") == (
+        "arn:aws:kms:us-east-1:123456789012:key/fpb-customers-monitoring-alarms-key-key-id")
+    assert not topic.input("kmsMasterKeyId").startswith("alias/aws/")
+    assert json.loads(key.input("policy")) == {"Version": "2012-10-17", "Statement": [
+        {"Sid": "AccountAdministersAndUses", "Effect": "Allow",
+         "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"},
+        {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
+         "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
+         "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}}}]}
+    policy = dev.one(TOPIC_POLICY, "fpb-customers-monitoring-alarms-policy")
+    arn = "arn:aws:sns:us-east-1:123456789012:fpb-dev-customers-api-alarms"
+    assert policy.input("arn") == arn and policy.parent_urn == mon.urn
+    assert json.loads(policy.input("policy")) == {"Version": "2012-10-17", "Statement": [
+        {"Sid": "AccountOwns", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+         "Action": ["sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:Subscribe",
+                    "sns:ListSubscriptionsByTopic", "sns:Publish"], "Resource": arn},
+        {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
+         "Action": "sns:Publish", "Resource": arn,
+         "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"},
+                       "ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:fpb-dev-*"}}}]}
 
 
 def test_prod_custom_domain_mtls_and_protection(prod):
@@ -215,7 +258,10 @@ def test_prod_custom_domain_mtls_and_protection(prod):
     assert prod.one(REST).input("disableExecuteApiEndpoint") is True
     mapping = prod.one(MAPPING)
     assert mapping.input("domainName") == "fdx.firstplatypus.example" and mapping.input("stageName") == "live"
-    assert {r.name for r in prod.custom() if r.protect} == {"fpb-customers-api", "fpb-customers-domain"}
+    # The alarm topic's key too: deleting it would silence every alarm.
+    assert {r.name for r in prod.custom() if r.protect} == {"fpb-customers-api", "fpb-customers-domain",
+                                                            "fpb-customers-monitoring-alarms-key"}
+    assert prod.one(KMS).input("deletionWindowInDays") == 30
     assert prod.outputs["url"] == "https://fdx.firstplatypus.example/fdx/v6/customers/current"
     sub = prod.one("aws:sns/topicSubscription:TopicSubscription")
     assert sub.input("protocol") == "email" and sub.input("endpoint") == "oncall@fpb.example"

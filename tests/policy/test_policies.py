@@ -28,7 +28,8 @@ def _plain(value):
 
 
 def as_policy_resources(resources):
-    """What CrossGuard hands a stack policy: plain props (secrets unwrapped), options with protect."""
+    """What CrossGuard hands a stack policy: plain props (secrets unwrapped), options with protect, and each
+    resource's dependencies (as PolicyResources)."""
     out = []
     for r in resources:
         if not r.custom:
@@ -38,6 +39,9 @@ def as_policy_resources(resources):
                                      additional_secret_outputs=r.secret_outputs, parent=None)
         out.append(PolicyResource(resource_type=r.type, props=_plain(r.inputs), urn=r.urn, name=r.name, opts=opts,
                                   provider=None, parent=None, dependencies=[], property_dependencies={}))
+    by_urn = {p.urn: p for p in out}
+    for p, r in zip(out, [r for r in resources if r.custom], strict=True):
+        p.dependencies = [by_urn[u] for u in r.dependencies if u in by_urn]
     return out
 
 
@@ -52,7 +56,8 @@ def violations(resources, config=None):
 def secret_stack(environment: Environment):
     return declare(lambda: PlaidClientSecret("plaid-client", ClientSecretArgs(
         client_id="cid", name_prefix=f"fpb-{environment.value}", environment=environment,
-        tags={"plaid-ready-idp:environment": environment.value})))
+        tags={"plaid-ready-idp:environment": environment.value},
+        readers=("arn:aws:iam::111122223333:role/plaid-ready-deployer",))))
 
 
 def test_one_policy_per_rule_with_matching_enforcement():
@@ -85,3 +90,11 @@ def test_missing_cmk_is_a_violation():
     kept = [r for r in d.resources if r.type != "aws:kms/key:Key"]
     found = dict(violations(kept))
     assert found["plaid-secret-store"].startswith("SECRET-STORE: no customer-managed KMS key declared")
+
+
+def test_secret_policy_is_judged_from_plain_policy_props():
+    # CrossGuard hands plain props: the policy documents are JSON text, the links are the dependencies.
+    d = secret_stack(Environment.DEV)
+    assert "plaid-secret-policy" not in dict(violations(d.resources))
+    found = dict(violations([r for r in d.resources if r.type != "aws:secretsmanager/secretPolicy:SecretPolicy"]))
+    assert found["plaid-secret-policy"].startswith("SECRET-POLICY: plaid-client: no resource policy")

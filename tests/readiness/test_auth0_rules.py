@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from components.settings import PROJECT, SettingsError, parse_settings
 from readiness.checklist import Context, Status, all_rules, evaluate
 from readiness.plan import build_report
+from readiness.rules import auth0 as auth0_rules
 from tests.harness import ROOT, config_of, run_stack_program, settings_with
 
 AUTH0_IDS = {"AUTH0-AT-LIFETIME", "AUTH0-JWT-AT", "AUTH0-RS256", "AUTH0-OFFLINE", "AUTH0-RT-ROTATION",
-             "AUTH0-RT-LIFETIME", "AUTH0-REDIRECT", "AUTH0-GRANTS", "AUTH0-CLIENT-AUTH"}
+             "AUTH0-RT-LIFETIME", "AUTH0-REDIRECT", "AUTH0-REDIRECT-EXTRA", "AUTH0-USER-ONLY", "AUTH0-GRANTS",
+             "AUTH0-CLIENT-AUTH"}
 
 
 def results(settings):
@@ -30,6 +34,10 @@ def test_example_passes_every_auth0_rule_with_one_closest(example):
     assert set(statuses.values()) == {Status.PASS}
     reason = example["AUTH0-RT-LIFETIME"].finding.reason
     assert "no inactivity timeout" in reason and "31557600 s (365.25 days)" in reason
+    # Said plainly: the absolute lifetime is infinite.
+    assert reason.startswith("The absolute lifetime is infinite: a refresh token used at least once a year never "
+                             "expires; only revoking it (or the user's grant) ends it.")
+    assert "AUTH0-POST-LOGIN" not in example  # no Action without consistencyKey.attribute
 
 
 def failing(res):
@@ -58,6 +66,85 @@ def test_default_audience_off_fails_the_jwt_rule():
 def test_plaid_redirect_missing_fails():
     res = results(settings_with(redirectUris=["https://bank.example/callback"]))
     assert failing(res) == {"AUTH0-REDIRECT"}
+
+
+def test_non_plaid_redirect_uri_is_a_warning_not_a_failure():
+    extra = "https://bank.example/plaid/callback"
+    res = results(settings_with(redirectUris=["https://cdn.plaid.com/link/v2/stable/oauth.html", extra]))
+    assert failing(res) == set()
+    row = res["AUTH0-REDIRECT-EXTRA"]
+    assert not row.rule.mandatory and row.finding.status is Status.FAIL
+    assert row.finding.declared == f"callbacks besides Plaid's: {extra}"
+    assert row.finding.reason.startswith("warning: ")
+
+
+def _patch(resources, typ, **inputs):
+    return [replace(r, inputs={**r.inputs, **inputs}) if r.type == typ else r for r in resources]
+
+
+def test_wildcard_callback_fails_the_redirect_rule():
+    d = run_stack_program(settings_with(), compute=False)
+    res = judge(_patch(d.resources, auth0_rules.CLIENT, callbacks=[
+        "https://cdn.plaid.com/link/v2/stable/oauth.html", "https://*.bank.example/cb"]))
+    assert failing(res) == {"AUTH0-REDIRECT"}
+    assert res["AUTH0-REDIRECT"].finding.reason.startswith("no wildcard callbacks")
+
+
+def judge(resources, environment="dev"):
+    return {x.rule.id: x for x in evaluate(all_rules(), Context(resources, environment))}
+
+
+@pytest.mark.parametrize(("policies", "declared"), [
+    (None, "ResourceServer fpb-api: subjectTypeAuthorization user None, client None"),
+    ({"user": {"policy": "allow_all"}, "client": {"policy": "require_client_grant"}},
+     "ResourceServer fpb-api: subjectTypeAuthorization user allow_all, client require_client_grant"),
+    ({"user": {"policy": "deny_all"}, "client": {"policy": "deny_all"}},
+     "ResourceServer fpb-api: subjectTypeAuthorization user deny_all, client deny_all"),
+])
+def test_api_open_to_client_credentials_fails_user_only(policies, declared):
+    d = run_stack_program(settings_with(), compute=False)
+    res = judge(_patch(d.resources, auth0_rules.API, subjectTypeAuthorization=policies))
+    assert failing(res) == {"AUTH0-USER-ONLY"}
+    assert res["AUTH0-USER-ONLY"].finding.declared == declared
+
+
+ATTRIBUTE = {"scopes": ["offline_access"], "consistencyKey": {"attribute": "app_metadata.customer_id"}}
+
+
+@pytest.fixture(scope="module")
+def with_action():
+    return run_stack_program(settings_with(**ATTRIBUTE), compute=True)
+
+
+def test_action_bound_alone_passes(with_action):
+    res = judge(with_action.resources)
+    assert failing(res) == set()
+    assert res["AUTH0-POST-LOGIN"].finding.declared == (
+        "Action fpb-consistency-key bound by fpb-post-login (trigger post-login), acting for Plaid's client only; "
+        "the tenant's other post-login Actions stay bound")
+
+
+def test_trigger_actions_owning_the_flow_fails(with_action):
+    trig = next(r for r in with_action.resources if r.type == auth0_rules.TRIGGER_ACTION)
+    owner = replace(trig, type=auth0_rules.TRIGGER_ACTIONS, inputs={"trigger": "post-login", "actions": [{}]})
+    res = judge([r for r in with_action.resources if r is not trig] + [owner])
+    assert failing(res) == {"AUTH0-POST-LOGIN"}
+    assert res["AUTH0-POST-LOGIN"].finding.declared == "TriggerActions fpb-post-login owns every post-login binding"
+
+
+def test_unbound_action_fails(with_action):
+    res = judge([r for r in with_action.resources if r.type != auth0_rules.TRIGGER_ACTION])
+    assert failing(res) == {"AUTH0-POST-LOGIN"}
+    assert res["AUTH0-POST-LOGIN"].finding.declared == "Action fpb-consistency-key is not bound"
+
+
+def test_action_for_every_client_fails(with_action):
+    code = next(r for r in with_action.resources if r.type == auth0_rules.ACTION).input("code")
+    res = judge(_patch(with_action.resources, auth0_rules.ACTION,
+                       code=code.replace("event.client.client_id !== CONFIG.clientId", "false")))
+    assert failing(res) == {"AUTH0-POST-LOGIN"}
+    assert res["AUTH0-POST-LOGIN"].finding.declared == (
+        "Action fpb-consistency-key does not check event.client.client_id")
 
 
 def problems(settings):
