@@ -26,9 +26,9 @@ SECURE_PLACEHOLDER = "[secret: secure config value, cannot be decrypted offline]
 HEADER = (
     "This offline plan of stack '{stack}' (project {project}, region {region}) shows what the program "
     "declares, run under Pulumi's mock engine with the stack's config; it is NOT a diff against live state: "
-    "every resource is shown as a create, values only the cloud knows are shown as (known after apply) "
-    "(the account id inside a document as (account)), secrets as [secret]. Provider-side validation does "
-    "not run. secure: config values cannot be decrypted offline{secure_note}."
+    "every resource is shown as a create; values only the cloud knows are shown as (known after apply), the "
+    "account id inside a document as (account), secrets as [secret]. Provider-side validation does not run. "
+    "secure: config values cannot be decrypted offline{secure_note}."
 )
 
 
@@ -412,7 +412,7 @@ class PlanReport:
         if summary_only:
             return "\n".join([*self._summary()[:3], "", *self._table()])
         lines = [*self._summary(), ""]
-        lines += [textwrap.fill(self.header(), width=WIDTH), ""]
+        lines += [textwrap.fill(self.header(), width=WIDTH, break_on_hyphens=False), ""]
         by_parent: dict[str, list[Any]] = {}
         urns = {r.urn for r in self.resources}
         for r in self.resources:
