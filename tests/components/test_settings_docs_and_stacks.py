@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -63,3 +64,109 @@ def test_every_committed_stack_file_parses(path: Path):
     # Comments and examples in stack files must not carry credentials in plain text.
     raw = yaml.safe_load(path.read_text())["config"]
     assert not any(re.search(r"secret|password|token", k, re.I) and not isinstance(v, dict) for k, v in raw.items())
+
+
+# -- limits: every limit the model enforces is stated in the row's type column ---------------------
+
+
+def _fields(model: type[BaseModel], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        key = prefix + (field.alias or name)
+        nested = [a for a in (getattr(field.annotation, "__args__", ()) or (field.annotation,))
+                  if isinstance(a, type) and issubclass(a, BaseModel)]
+        if nested:
+            out.update(_fields(nested[0], key + "."))
+        else:
+            out[key] = field
+    return out
+
+
+def limits(field: Any) -> list[str]:
+    """The limits pydantic enforces for a field, as text: numbers (min/max length, ge/le) and patterns; list
+    items' own constraints included."""
+    found: list[str] = []
+
+    def collect(metadata: Any) -> None:
+        for m in metadata:
+            for attr in ("min_length", "max_length", "ge", "le", "gt", "lt"):
+                value = getattr(m, attr, None)
+                if value is not None and not (attr == "min_length" and value == 0):
+                    found.append(str(value))
+            pattern = getattr(m, "pattern", None)
+            if pattern is not None:
+                found.append(pattern.removeprefix("^").removesuffix("$"))
+
+    collect(field.metadata)
+    for arg in getattr(field.annotation, "__args__", ()) or ():
+        collect(getattr(arg, "__metadata__", ()))
+        for inner in getattr(arg, "__metadata__", ()):
+            collect(getattr(inner, "metadata", ()))
+    return found
+
+
+def _rows() -> list[tuple[str, str]]:
+    return re.findall(r"^\| `([A-Za-z0-9.]+)` \| (.*?) \| ", _settings_text(), re.MULTILINE)
+
+
+def test_every_limit_of_the_model_is_in_the_docs():
+    fields = _fields(StackSettings)
+    missing = []
+    for key, type_column in _rows():
+        text = type_column.replace("\\|", "|")
+        numbers = set(re.findall(r"\d+", re.sub(r"(?<=\d)[,_ ](?=\d{3}\b)", "", text)))
+        for limit in limits(fields[key]):
+            if not (limit in numbers if limit.isdigit() else f"`{limit}`" in text):
+                missing.append(f"{key}: {limit}")
+    assert missing == []
+
+
+def test_the_limit_check_sees_patterns_sizes_and_ranges():
+    fields = _fields(StackSettings)
+    assert limits(fields["institution.code"]) == ["[a-z][a-z0-9]{1,11}"]
+    assert limits(fields["api.lambdaMemoryMb"]) == ["128", "3008"]
+    assert limits(fields["scopes"]) == ["1", "20"]
+    assert "10" in limits(fields["clientSecret.readers"])
+    assert any(x.startswith("arn:aws") for x in limits(fields["clientSecret.readers"]))
+    assert len(limits(fields["auth0.domain"])) == 3  # 3-253 characters and the DNS pattern
+
+
+def test_extra_cidr_limits_are_documented():
+    from components.settings.stack import MAX_PREFIX
+
+    row = dict(_rows())["allowlist.extraCidrs"]
+    doc = _settings_text()
+    assert "50" in row and all(f"/{n}" in doc for n in MAX_PREFIX.values())
+
+
+def test_pattern_fields_carry_an_example():
+    """Error messages show an example (Field.examples) for a pattern mismatch: every pattern field has one."""
+    from components.settings import auth0, base, stack
+
+    owned = {auth0.__name__, base.__name__, stack.__name__}
+    without = []
+    for key, field in _fields(StackSettings).items():
+        patterns = [x for x in limits(field) if not x.isdigit()]
+        owner = next((m.__module__ for m in _models_of(key)), "")
+        if patterns and owner in owned and not (field.examples or _item_examples(field)):
+            without.append(key)
+    assert without == []
+
+
+def _models_of(key: str) -> list[type[BaseModel]]:
+    model: Any = StackSettings
+    out = [model]
+    for part in key.split(".")[:-1]:
+        fields = {(f.alias or n): f for n, f in model.model_fields.items()}
+        model = next(a for a in (getattr(fields[part].annotation, "__args__", ()) or (fields[part].annotation,))
+                     if isinstance(a, type) and issubclass(a, BaseModel))
+        out.append(model)
+    return out[-1:]
+
+
+def _item_examples(field: Any) -> list[Any]:
+    for arg in getattr(field.annotation, "__args__", ()) or ():
+        for inner in getattr(arg, "__metadata__", ()):
+            if getattr(inner, "examples", None):
+                return list(inner.examples)
+    return []
