@@ -92,12 +92,9 @@ def _code_flow(ctx: Context) -> Finding:
         return bad  # type: ignore[return-value]
     flows, scopes = c.input("allowedOauthFlows") or [], c.input("allowedOauthScopes") or []
     declared = (f"client {c.name}: flows {flows}, allowedOauthFlowsUserPoolClient "
-                f"{c.input('allowedOauthFlowsUserPoolClient')}, scopes {scopes}, generateSecret "
-                f"{c.input('generateSecret')}")
+                f"{c.input('allowedOauthFlowsUserPoolClient')}, scopes {scopes}")
     if list(flows) != ["code"] or c.input("allowedOauthFlowsUserPoolClient") is not True:
         return fail(declared, "the authorization-code flow only (no implicit, no client_credentials)")
-    if c.input("generateSecret") is not True:
-        return fail(declared, "Plaid is a confidential client: generateSecret true")
     if "openid" not in scopes or "offline_access" in scopes:
         return fail(declared, "scopes openid (plus extras); never offline_access, which Cognito refuses")
     return ok(declared)
@@ -208,11 +205,12 @@ RULES: tuple[Rule, ...] = (
     Rule("COGNITO-RT-LIFETIME", f"Refresh tokens last 13 months ({plaid.REFRESH_TOKEN_MIN_DAYS} days), no "
          "inactivity timeout", _refresh_token, applies=_on_cognito, source=_SRC_AUTH),
     Rule("COGNITO-RT-ROTATION", "Refresh tokens rotate", _rotation, applies=_on_cognito, source=_SRC_SEC),
-    Rule("COGNITO-CODE-FLOW", "Confidential client, authorization-code flow only, scope openid",
+    Rule("COGNITO-CODE-FLOW", "Authorization-code flow only, scope openid (never offline_access)",
          _code_flow, applies=_on_cognito, source=_SRC_AUTH),
     Rule("COGNITO-REDIRECT", "Plaid's redirect URI is registered, https only", _redirect, applies=_on_cognito,
          source=_SRC_AUTH),
-    Rule("COGNITO-SECRET", "Client secret generated and stored in Secrets Manager", _secret, applies=_on_cognito,
+    Rule("COGNITO-SECRET", "Confidential client: secret generated and stored in Secrets Manager", _secret,
+         applies=_on_cognito,
          source="Plaid: `openssl rand -hex 32`; Cognito generates its own"),
     Rule("COGNITO-ADAPTER", "Plaid's offline_access is accepted: the scope adapter's discovery advertises it and "
          "its authorize strips it", _adapter, applies=_on_cognito,
