@@ -1,0 +1,364 @@
+"""What a change between two plans does to Plaid: one line per effect, saying what breaks and what to do.
+
+``breaking`` effects break something Plaid holds or does today (its registration, its users' links, its
+calls); the comparison exits 4 on any of them so CI can ask for an explicit acknowledgement.
+``notice`` effects change what Plaid sees without breaking it (a longer token lifetime, a new range on
+the allowlist); they are shown, and the readiness section says whether a rule now fails.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Final
+
+import plaid_contract as plaid
+from lambdas.customers_current import env
+from readiness.compare_model import ABSENT, Marker, Plan, ResourceChange
+
+BREAKING: Final = "breaking"
+NOTICE: Final = "notice"
+
+LAMBDA = "aws:lambda/function:Function"
+RANDOM_BYTES = "random:index/randomBytes:RandomBytes"
+IP_SET = "aws:wafv2/ipSet:IpSet"
+DOMAIN = "aws:apigateway/domainName:DomainName"
+REST_API = "aws:apigateway/restApi:RestApi"
+
+#: Plaid's OAuth client, per IdP: replaced or deleted = a new client id and secret for Plaid.
+CLIENT_TYPES: Final = ("auth0:index/client:Client", "okta:app/oAuth:OAuth", "aws:cognito/userPoolClient:UserPoolClient")
+#: Where each IdP's client lists its redirect URIs.
+REDIRECT_PATHS: Final = {"auth0:index/client:Client": "callbacks", "okta:app/oAuth:OAuth": "redirectUris",
+                         "aws:cognito/userPoolClient:UserPoolClient": "callbackUrls"}
+
+_RELINK = "every linked Plaid user must re-link"
+_TELL = "tell Plaid before merging"
+
+
+@dataclass(frozen=True)
+class Impact:
+    severity: str
+    kind: str
+    message: str
+
+
+def show(value: Any) -> str:
+    """A value in an impact line. Secrets never get here (see _secretish): they are shown as markers."""
+    if isinstance(value, Marker):
+        return "(none)" if value is ABSENT else value.label
+    if value == "" or value is None:
+        return "(none)"
+    if isinstance(value, tuple | list):
+        return ", ".join(show(v) for v in value) or "(none)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _changed(a: Any, b: Any) -> bool:
+    if isinstance(a, Marker) or isinstance(b, Marker):
+        return a is not b
+    return a != b
+
+
+#: Stack outputs Plaid is given, with what a change breaks and what to do.
+OUTPUTS: Final = (
+    ("issuer", "Issuer", "Plaid's registration and every token it holds name the old issuer, so logins and "
+                         f"refreshes fail; register the new issuer with Plaid before merging ({_RELINK} if it changes "
+                         "the tenant)"),
+    ("discovery_url", "OIDC discovery URL",
+     f"Plaid reads the IdP's endpoints from it; {_TELL} and give it the new URL"),
+    ("jwks_uri", "JWKS URI", f"Plaid verifies ID-token signatures with these keys; {_TELL}"),
+    ("authorize_endpoint", "Authorization endpoint", f"Plaid sends users to the registered one; {_TELL}"),
+    ("token_endpoint", "Token endpoint", f"Plaid exchanges codes and refresh tokens there; {_TELL}"),
+    ("audience", "Access-token audience", "the Lambda then accepts only the new aud, so tokens minted for the old "
+                                          f"one are refused; plan the cut-over with Plaid and {_TELL}"),
+    ("client_id", "Plaid's client id", "Plaid's registration breaks; give Plaid the new client id and secret "
+                                       "before merging"),
+    ("customers_current_url", "/customers/current URL", "Plaid keeps calling the URL it was given; give Plaid the "
+                                                         "new URL before merging and keep the old one answering "
+                                                         "until Plaid switches"),
+)
+
+#: Settings Plaid experiences, per resource type: (type, input path, label, unit, kind).
+#: kind: "lifetime" (notice), "list" (removal breaks, addition is a notice), "must-match" (any change breaks),
+#: "must-stay-true" (true -> false breaks).
+SETTINGS: Final = (
+    ("auth0:index/resourceServer:ResourceServer", "tokenLifetime", "Access-token lifetime", " s", "access"),
+    ("auth0:index/resourceServer:ResourceServer", "allowOfflineAccess", "Refresh tokens (offline access)", "",
+     "must-stay-true"),
+    ("auth0:index/resourceServer:ResourceServer", "signingAlg", "Access-token signing algorithm", "", "alg"),
+    ("auth0:index/client:Client", "jwtConfiguration.lifetimeInSeconds", "ID-token lifetime", " s", "id"),
+    ("auth0:index/client:Client", "jwtConfiguration.alg", "ID-token signing algorithm", "", "alg"),
+    ("auth0:index/client:Client", "grantTypes", "Grant types", "", "grants"),
+    ("auth0:index/client:Client", "refreshToken.rotationType", "Refresh-token rotation", "", "refresh"),
+    ("auth0:index/client:Client", "refreshToken.tokenLifetime", "Refresh-token lifetime", " s", "refresh"),
+    ("auth0:index/client:Client", "refreshToken.infiniteTokenLifetime", "Refresh tokens never expire", "", "refresh"),
+    ("auth0:index/client:Client", "refreshToken.idleTokenLifetime", "Refresh-token inactivity lifetime", " s",
+     "refresh"),
+    ("auth0:index/client:Client", "refreshToken.infiniteIdleTokenLifetime", "Refresh tokens without inactivity limit",
+     "", "refresh"),
+    ("auth0:index/clientCredentials:ClientCredentials", "authenticationMethod", "Token-endpoint authentication",
+     "", "auth-method"),
+    ("okta:app/oAuth:OAuth", "grantTypes", "Grant types", "", "grants"),
+    ("okta:app/oAuth:OAuth", "tokenEndpointAuthMethod", "Token-endpoint authentication", "", "auth-method"),
+    ("okta:app/oAuth:OAuth", "refreshTokenRotation", "Refresh-token rotation", "", "refresh"),
+    ("okta:auth/serverPolicyRule:ServerPolicyRule", "accessTokenLifetimeMinutes", "Access-token lifetime", " min",
+     "access"),
+    ("okta:auth/serverPolicyRule:ServerPolicyRule", "refreshTokenLifetimeMinutes", "Refresh-token lifetime", " min",
+     "refresh"),
+    ("okta:auth/serverPolicyRule:ServerPolicyRule", "refreshTokenWindowMinutes", "Refresh-token inactivity window",
+     " min", "refresh"),
+    ("okta:auth/serverPolicyRule:ServerPolicyRule", "scopeWhitelists", "Scopes", "", "scopes"),
+    ("okta:auth/serverPolicyRule:ServerPolicyRule", "grantTypeWhitelists", "Grant types", "", "grants"),
+    ("aws:cognito/userPoolClient:UserPoolClient", "accessTokenValidity", "Access-token validity", "", "access"),
+    ("aws:cognito/userPoolClient:UserPoolClient", "tokenValidityUnits.accessToken", "Access-token validity unit", "",
+     "access"),
+    ("aws:cognito/userPoolClient:UserPoolClient", "idTokenValidity", "ID-token validity", "", "id"),
+    ("aws:cognito/userPoolClient:UserPoolClient", "refreshTokenValidity", "Refresh-token validity", "", "refresh"),
+    ("aws:cognito/userPoolClient:UserPoolClient", "allowedOauthScopes", "Scopes", "", "scopes"),
+    ("aws:cognito/userPoolClient:UserPoolClient", "allowedOauthFlows", "OAuth flows", "", "grants"),
+)
+
+_GUIDANCE: Final = {
+    "access": "Plaid asks for 15-minute access tokens; a longer-lived token stays usable longer after a user "
+              "revokes access (see Readiness changes)",
+    "id": "Plaid reads the ID token only while linking; no action unless a readiness rule fails",
+    "refresh": "Plaid needs refresh tokens that last 13 months without an inactivity timeout; anything shorter "
+               "makes linked users re-link (see Readiness changes)",
+    "alg": "Plaid and the Lambda verify signatures; make sure both accept the new algorithm",
+    "auth-method": f"Plaid authenticates with {plaid.TOKEN_ENDPOINT_AUTH_METHOD} unless told otherwise, so every "
+                   f"token request fails; {_TELL}",
+    "must-stay-true": "without refresh tokens every linked user must re-link when the access token expires",
+    "scopes": f"Plaid requests {' '.join(plaid.REQUIRED_SCOPES)}; a request for a scope the client no longer "
+              "allows fails",
+    "grants": f"Plaid needs {' and '.join(plaid.REQUIRED_GRANT_TYPES)}; without one, linking or refreshing fails",
+}
+
+#: Lambda environment variables that change how Plaid's token is validated (issuer/audience/JWKS are
+#: reported through the outputs; the client id is only known after apply).
+_VALIDATION_ENV: Final = (env.TOKEN_CLIENT_CLAIM, env.TOKEN_USE, env.TOKEN_ALGORITHMS)
+
+
+def _customers_env(p: Plan) -> dict[str, Any] | None:
+    """The customers Lambda's environment variables (the function that reads the consistency-key claim)."""
+    prefix = "environment.variables."
+    for r in p.of_type(LAMBDA):
+        if f"{prefix}{env.CONSISTENCY_KEY_CLAIM}" in r.inputs:
+            return {k[len(prefix):]: v for k, v in r.inputs.items() if k.startswith(prefix)}
+    return None
+
+
+def _consistency_key(base: Plan, head: Plan) -> list[Impact]:
+    old, new = _customers_env(base), _customers_env(head)
+    if old is None or new is None:
+        return []
+    out = []
+    what = ("every customerId Plaid has stored changes, so Plaid sees every linked user as a new customer; keep "
+            "the old {0}, or agree a migration with Plaid before merging")
+    for var, label in ((env.CONSISTENCY_KEY_CLAIM, "claim"), (env.CONSISTENCY_KEY_PREFIX, "prefix")):
+        a, b = old.get(var, ABSENT), new.get(var, ABSENT)
+        if _changed(a, b) and not (show(a) == show(b)):
+            out.append(Impact(BREAKING, "consistency-key",
+                              f"Consistency-key {label} {show(a)} -> {show(b)}: {what.format(label)}."))
+    for var in _VALIDATION_ENV:
+        a, b = old.get(var, ABSENT), new.get(var, ABSENT)
+        if _changed(a, b):
+            out.append(Impact(NOTICE, "token-validation",
+                              f"The Lambda validates Plaid's tokens with {var} {show(a)} -> {show(b)}: test "
+                              "/customers/current with a real Plaid token right after deploying."))
+    return out
+
+
+def _outputs(base: Plan, head: Plan, replaced_clients: bool) -> list[Impact]:
+    out = []
+    issuer_changed = _changed(base.outputs.get("issuer", ABSENT), head.outputs.get("issuer", ABSENT))
+    folded = []
+    for key, label, consequence in OUTPUTS:
+        a, b = base.outputs.get(key, ABSENT), head.outputs.get(key, ABSENT)
+        if not _changed(a, b) or a is ABSENT:
+            continue  # unchanged, or newly exported
+        if issuer_changed and key in ("discovery_url", "jwks_uri", "authorize_endpoint", "token_endpoint"):
+            folded.append(label.lower() if not label.startswith(("OIDC", "JWKS")) else label)
+            continue
+        if key == "client_id" and replaced_clients:
+            continue  # said once, by the client replacement
+        if b is ABSENT:
+            out.append(Impact(BREAKING, key, f"{label} is no longer exported (was {show(a)}): {consequence}."))
+        else:
+            out.append(Impact(BREAKING, key, f"{label} {show(a)} -> {show(b)}: {consequence}."))
+    if folded:
+        first = next(i for i, x in enumerate(out) if x.kind == "issuer")
+        x = out[first]
+        head_text, _, rest = x.message.partition(": ")
+        out[first] = Impact(x.severity, x.kind, f"{head_text} (with it the {', '.join(folded)}): {rest}")
+    return out
+
+
+def _replacements(changes: list[ResourceChange], head: Plan) -> tuple[list[Impact], bool]:
+    out = []
+    replaced_clients = False
+    custom_domain = bool(head.of_type(DOMAIN))
+    for c in changes:
+        if c.action not in ("replace", "delete"):
+            continue
+        r = c.old
+        assert r is not None
+        why = _why(c)
+        if r.type in CLIENT_TYPES:
+            replaced_clients = True
+            verb = "deleted" if c.action == "delete" else f"replaced ({why})"
+            out.append(Impact(BREAKING, "client-id",
+                              f"Plaid's OAuth client {r.name} is {verb}: a new client id and secret, so Plaid's "
+                              "registration breaks; give Plaid the new client id and secret before merging."))
+        elif r.type == "aws:cognito/userPool:UserPool":
+            out.append(Impact(BREAKING, "subject", f"Cognito user pool {r.name} is {_verb(c)}: every user gets a new "
+                                                   f"sub, so every customerId changes and {_RELINK}; do not merge "
+                                                   "unless that is intended."))
+        elif r.type == "okta:auth/server:Server":
+            out.append(Impact(BREAKING, "issuer", f"Okta authorization server {r.name} is {_verb(c)}: a new issuer "
+                                                  "and signing keys, so Plaid's registration and every token break; "
+                                                  "register the new issuer with Plaid before merging."))
+        elif r.type == "auth0:index/resourceServer:ResourceServer":
+            out.append(Impact(BREAKING, "audience", f"Auth0 API {r.name} is {_verb(c)}: refresh tokens granted for "
+                                                    f"the old API stop working, so {_RELINK}; {_TELL}."))
+        elif r.type == REST_API:
+            if custom_domain:
+                out.append(Impact(NOTICE, "customers-url", f"REST API {r.name} is {_verb(c)}: the custom domain "
+                                                           "keeps Plaid's URL, but /customers/current is down "
+                                                           "until the new API is mapped; deploy in a quiet hour."))
+            else:
+                out.append(Impact(BREAKING, "customers-url", f"REST API {r.name} is {_verb(c)}: the execute-api "
+                                                             "URL changes, so Plaid's /customers/current URL "
+                                                             "breaks; give Plaid the new URL before merging (or "
+                                                             "front it with a custom domain)."))
+        elif r.type == DOMAIN:
+            out.append(Impact(NOTICE, "customers-url", f"Custom domain {r.name} is {_verb(c)}: /customers/current "
+                                                       "is unreachable until the new domain serves its certificate; "
+                                                       "schedule the deploy with Plaid."))
+        elif r.type == RANDOM_BYTES and c.action == "replace":
+            a, b = c.old.inputs.get("keepers.version", ABSENT), c.new.inputs.get("keepers.version", ABSENT)  # type: ignore[union-attr]
+            what = (f"clientSecret.version {show(a)} -> {show(b)}" if _changed(a, b) else why)
+            out.append(Impact(BREAKING, "client-secret",
+                              f"Plaid's client secret is rotated ({what}): the old secret stops working when this "
+                              "deploys; tell Plaid before merging and hand over the new value from Secrets Manager "
+                              "at the cut-over."))
+    return out, replaced_clients
+
+
+def _verb(c: ResourceChange) -> str:
+    return "deleted" if c.action == "delete" else f"replaced ({_why(c)})"
+
+
+def _why(c: ResourceChange) -> str:
+    if c.renamed:
+        return f"renamed {c.old.name} -> {c.new.name}"  # type: ignore[union-attr]
+    return "changed " + ", ".join(c.replace_because) if c.replace_because else "deleted"
+
+
+def _values(p: Plan, types: Iterable[str], path: str) -> list[Any]:
+    out: list[Any] = []
+    for r in p.resources.values():
+        if r.type in types:
+            v = r.inputs.get(path)
+            if isinstance(v, tuple):
+                out += [x for x in v if x not in out]
+    return out
+
+
+def _redirects(base: Plan, head: Plan) -> list[Impact]:
+    out = []
+    old = [u for t, p in REDIRECT_PATHS.items() for u in _values(base, (t,), p)]
+    new = [u for t, p in REDIRECT_PATHS.items() for u in _values(head, (t,), p)]
+    if not old or not new:
+        return out  # no client on one side: the client replacement/deletion says it
+    for u in old:
+        if u not in new and not isinstance(u, Marker):
+            out.append(Impact(BREAKING, "redirect-uri",
+                              f"Redirect URI {u} removed: Plaid's authorization requests that use it now fail "
+                              "(redirect_uri mismatch); keep it unless Plaid confirmed in writing it no longer "
+                              "uses it."))
+    for u in new:
+        if u not in old and not isinstance(u, Marker):
+            out.append(Impact(NOTICE, "redirect-uri",
+                              f"Redirect URI {u} added: the IdP will send authorization codes there; make sure it "
+                              "is Plaid's."))
+    return out
+
+
+def _plaid_ranges() -> list[str]:
+    return [ipaddress.ip_network(c).compressed
+            for c in (*plaid.PLAID_IPV4_RANGES, *plaid.PLAID_IPV6_RANGES, *plaid.PLAID_LEGACY_IPV4)]
+
+
+def _allowlist(base: Plan, head: Plan) -> list[Impact]:
+    old, new = _values(base, (IP_SET,), "addresses"), _values(head, (IP_SET,), "addresses")
+    if not old and not new:
+        return []
+    plaids = _plaid_ranges()
+    out = []
+    for cidr in old:
+        if cidr in new or isinstance(cidr, Marker):
+            continue
+        if cidr in plaids:
+            out.append(Impact(BREAKING, "allowlist",
+                              f"Plaid range {cidr} dropped from the WAF allowlist: Plaid's calls from it get 403; "
+                              "restore it (Plaid asks data providers never to remove its ranges)."))
+        else:
+            out.append(Impact(BREAKING, "allowlist",
+                              f"Range {cidr} dropped from the WAF allowlist: calls from it get 403; make sure "
+                              "Plaid no longer calls from it (it is not in this version's list of Plaid's "
+                              "ranges)."))
+    for cidr in new:
+        if cidr not in old and not isinstance(cidr, Marker):
+            who = "Plaid's published range" if cidr in plaids else "not one of Plaid's published ranges"
+            out.append(Impact(NOTICE, "allowlist",
+                              f"Range {cidr} added to the WAF allowlist ({who}): it can now reach "
+                              "/customers/current; make sure that is intended."))
+    return out
+
+
+def _settings(changes: list[ResourceChange]) -> list[Impact]:
+    out = []
+    for c in changes:
+        if c.old is None or c.new is None:
+            continue
+        for typ, path, label, unit, kind in SETTINGS:
+            if c.type != typ:
+                continue
+            a, b = c.old.inputs.get(path, ABSENT), c.new.inputs.get(path, ABSENT)
+            if not _changed(a, b):
+                continue
+            guidance = _GUIDANCE[kind]
+            if kind in ("scopes", "grants"):
+                gone = [x for x in (a if isinstance(a, tuple) else ()) if x not in (b if isinstance(b, tuple) else ())]
+                added = [x for x in (b if isinstance(b, tuple) else ()) if x not in (a if isinstance(a, tuple) else ())]
+                if gone:
+                    out.append(Impact(BREAKING, kind, f"{label}: {', '.join(map(show, gone))} removed ({c.name}): "
+                                                      f"{guidance}; {_TELL}."))
+                if added:
+                    out.append(Impact(NOTICE, kind, f"{label}: {', '.join(map(show, added))} added ({c.name}): "
+                                                    "Plaid sees them in discovery; no action needed."))
+                continue
+            severity = NOTICE
+            if kind == "auth-method" or (kind == "must-stay-true" and a is True):
+                severity = BREAKING
+            out.append(Impact(severity, kind, f"{label} {show(a)}{unit if not isinstance(a, Marker) else ''} -> "
+                                              f"{show(b)}{unit if not isinstance(b, Marker) else ''} ({c.name}): "
+                                              f"{guidance}."))
+    return out
+
+
+def plaid_impact(base: Plan, head: Plan, changes: list[ResourceChange]) -> list[Impact]:
+    """Every effect on Plaid, breaking ones first, each once."""
+    replaced, replaced_clients = _replacements(changes, head)
+    found = [*_consistency_key(base, head), *replaced, *_outputs(base, head, replaced_clients),
+             *_redirects(base, head), *_allowlist(base, head), *_settings(changes)]
+    seen: set[str] = set()
+    unique = []
+    for x in found:
+        if x.message not in seen:
+            seen.add(x.message)
+            unique.append(x)
+    return [x for x in unique if x.severity == BREAKING] + [x for x in unique if x.severity == NOTICE]
