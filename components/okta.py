@@ -24,6 +24,7 @@ user's email), and to accept only tokens whose ``cid`` is Plaid's client id.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Final
 
@@ -67,8 +68,6 @@ def _scopes(raw: str | None) -> list[str] | None:
     """``okta:scopes`` as the Pulumi CLI stores it: a JSON list or a comma/space separated string."""
     if not raw:
         return None
-    import json
-
     try:
         parsed = json.loads(raw)
     except ValueError:
