@@ -22,6 +22,7 @@ import re
 import secrets
 import sys
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ import plaid_contract as plaid
 from lambdas.customers_current.verifier import ASYMMETRIC, MIN_RSA_BITS
 from readiness import check_schema
 from readiness.check_http import NetworkError, Response, request, tls_context
-from readiness.check_login import Callback, CallbackListener
+from readiness.check_login import HOST_NAMES, Callback, CallbackListener
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 DEFAULT_REDIRECT_PORT: Final = 8765
@@ -161,6 +162,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="AWS Secrets Manager secret holding {client_id, client_secret} (credentials_secret_arn)")
     login.add_argument("--redirect-port", metavar="N", default=str(DEFAULT_REDIRECT_PORT),
                        help=f"loopback callback port: http://127.0.0.1:N/callback (default {DEFAULT_REDIRECT_PORT})")
+    login.add_argument("--redirect-host", metavar="HOST", default=HOST_NAMES[0],
+                       help=f"host in the redirect URI: {' or '.join(HOST_NAMES)} (Cognito accepts http:// only for "
+                            "localhost); the listener is always on 127.0.0.1")
     login.add_argument("--login-timeout", metavar="SECONDS", default=str(DEFAULT_LOGIN_TIMEOUT),
                        help=f"how long to wait for the browser's redirect (default {DEFAULT_LOGIN_TIMEOUT})")
     p.add_argument("--cacert", metavar="FILE", type=Path, help="also trust this PEM CA (private CA, staging)")
@@ -178,6 +182,7 @@ class Options:
     customers_url: str | None
     cacert: Path | None
     redirect_port: int
+    redirect_host: str
     login_timeout: float
     timeout: float
     json: bool
@@ -311,6 +316,8 @@ def parse_options(argv: Sequence[str]) -> Options:
         raise UsageError("the login needs --client-id (Plaid's client id at the IdP)")
     redirect_port = _int(args.redirect_port, "--redirect-port", 1, 65535)
     login_timeout = _int(args.login_timeout, "--login-timeout", 1, MAX_LOGIN_TIMEOUT)
+    if args.redirect_host not in HOST_NAMES:
+        raise UsageError(f"--redirect-host must be {' or '.join(HOST_NAMES)}")
     if args.cacert is not None and not args.cacert.is_file():
         raise UsageError("--cacert: no such file")
     secret, source = None, None
@@ -319,7 +326,8 @@ def parse_options(argv: Sequence[str]) -> Options:
     elif args.secret_arn is not None:
         secret, source = _secret_from_arn(args.secret_arn, timeout), "Secrets Manager"
     return Options(discovery_url=discovery_url, client_id=client_id, secret=secret, customers_url=customers_url,
-                   cacert=args.cacert, redirect_port=redirect_port, login_timeout=login_timeout, timeout=timeout,
+                   cacert=args.cacert, redirect_port=redirect_port, redirect_host=args.redirect_host,
+                   login_timeout=login_timeout, timeout=timeout,
                    json=args.json, secret_source=source,
                    secret_arn_hint=_output(outputs, "credentials_secret_arn"))
 
@@ -662,6 +670,7 @@ class _Run:
         url = self._authorize_url(self.listener.redirect_uri, state)
         print(f"authorize_url: {url}", file=sys.stderr, flush=True)
         failure: list[str] = []
+        driven = threading.Event()
         if self.browser is not None:
             browser = self.browser
 
@@ -670,11 +679,21 @@ class _Run:
                     browser(url)
                 except Exception as exc:  # noqa: BLE001 - reported as the login's failure
                     failure.append(type(exc).__name__)
+                finally:
+                    driven.set()
 
             threading.Thread(target=drive, name="plaid-ready-check-browser", daemon=True).start()
-        result = self.listener.wait(self.opts.login_timeout)
+        deadline = time.monotonic() + self.opts.login_timeout
+        result = None
+        while result is None and (remaining := deadline - time.monotonic()) > 0:
+            result = self.listener.wait(min(remaining, 0.2))
+            if result is None and driven.is_set():  # the browser gave up: nothing more will come
+                result = self.listener.wait(0.2)
+                break
         if result is None and failure:
             return None, f"the login did not reach the redirect ({failure[0]})"
+        if result is None and driven.is_set():
+            return None, f"the browser finished without reaching {self.listener.redirect_uri}"
         if result is None:
             return None, f"no redirect to {self.listener.redirect_uri} within {self.opts.login_timeout:g} s"
         if result.code:
@@ -942,8 +961,8 @@ def to_json(results: Sequence[CheckResult]) -> dict[str, Any]:
 
 
 def to_text(results: Sequence[CheckResult], opts: Options) -> str:
-    lines = [f"Live check of {opts.discovery_url}",
-             "as Plaid's Validator would run it. Tokens, the authorization code and the client secret are never shown.",
+    lines = [f"Plaid live check of {opts.discovery_url}",
+             "(what Plaid's Validator checks; tokens, the authorization code and the client secret are never shown)",
              f"  client: {opts.client_id or '(none)'}"
              + (f" (secret from the {opts.secret_source})" if opts.secret_source else ""),
              f"  customers API: {opts.customers_url or '(none)'}"]
@@ -986,7 +1005,7 @@ def main(argv: Sequence[str], browser: Browser | None = None) -> int:
     listener = None
     if opts.client_id is not None and opts.secret is not None:
         try:
-            listener = CallbackListener(opts.redirect_port)
+            listener = CallbackListener(opts.redirect_port, opts.redirect_host)
         except OSError as exc:
             print(f"plaid-ready check: error: cannot listen on 127.0.0.1:{opts.redirect_port} "
                   f"({exc.strerror or 'in use'}); pass another --redirect-port and allow its callback URI",

@@ -16,6 +16,9 @@ from urllib.parse import parse_qs, urlsplit
 
 CALLBACK_PATH: Final = "/callback"
 LOOPBACK: Final = "127.0.0.1"
+#: Host names the redirect URI may use: the loopback IP (RFC 8252), or localhost for IdPs that accept
+#: http:// only for localhost (Amazon Cognito).
+HOST_NAMES: Final = (LOOPBACK, "localhost")
 
 _PAGE: Final = ("<!doctype html><meta charset=utf-8><title>plaid-ready check</title>"
                 "<p>{}</p><p>You can close this window and return to the terminal.</p>")
@@ -33,7 +36,8 @@ class Callback:
 class CallbackListener:
     """Binds at construction (``OSError`` when the port is taken); :meth:`close` always."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, host_name: str = LOOPBACK) -> None:
+        self._host_name = host_name  # in the redirect URI; the socket is always bound to 127.0.0.1
         self._done = threading.Event()
         self._result: Callback | None = None
         self._state = ""
@@ -73,7 +77,7 @@ class CallbackListener:
 
     @property
     def redirect_uri(self) -> str:
-        return f"http://{LOOPBACK}:{self._server.server_address[1]}{CALLBACK_PATH}"
+        return f"http://{self._host_name}:{self._server.server_address[1]}{CALLBACK_PATH}"
 
     def record(self, params: dict[str, str]) -> bool:
         """Keep the first answer; False when one was already kept."""

@@ -1,0 +1,665 @@
+"""`plaid-ready check` against the real OIDC provider (npm oidc-provider) served over TLS with a test CA.
+
+Configured correctly every check passes; misconfigured one way at a time, exactly that way's check fails.
+The API stage runs against the /customers/current Lambda served locally (lambdas.local_server, the code
+behind `plaid-ready serve-customers`) and against a misbehaving API. The login is the real authorization
+code flow: a scripted browser completes the provider's own login and consent pages and follows the
+redirect to the check's loopback listener. No output ever holds a token, the code or the client secret.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import jsonschema
+import jwt
+import pytest
+
+import plaid_contract as plaid
+from lambdas.customers_current import env as lambda_env
+from readiness import check, check_schema
+from readiness.cli import main as cli_main
+from tests.harness import ROOT
+from tests.lambdas.conftest import customer_schema, spec_versions
+from tests.readiness.conftest import (
+    ACCOUNT,
+    AUDIENCE,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    Browser,
+    Op,
+    Tls,
+    free_port,
+    start_providers,
+    stop_providers,
+)
+
+SECRET_ENV = "PLAID_CHECK_TEST_SECRET"
+API_IDS = {"API-CUSTOMERS-CURRENT", "API-REJECTS-NO-TOKEN", "API-REJECTS-BAD-TOKEN"}
+
+#: name -> (the provider's env knobs, the one check that must fail, checks that become skips as a consequence)
+MISCONFIGURATIONS: dict[str, tuple[dict[str, str], str, set[str]]] = {
+    "opaque access token": ({"ACCESS_TOKEN_FORMAT": "opaque"}, "TOKEN-JWT", set()),
+    "1-hour access token": ({"ACCESS_TOKEN_TTL": "3600"}, "TOKEN-AT-LIFETIME", set()),
+    "offline_access missing from scopes_supported": ({"SCOPES_SUPPORTED_OMIT": plaid.REQUIRED_SCOPES[1]},
+                                                     "DISCOVERY-SCOPES", set()),
+    "no refresh token": ({"REFRESH_TOKEN": "none"}, "TOKEN-REFRESH-ISSUED", {"TOKEN-REFRESH-ROTATES"}),
+    "refresh tokens do not rotate": ({"ROTATE_REFRESH_TOKEN": "false"}, "TOKEN-REFRESH-ROTATES", set()),
+    "5-character sub": ({"SUB": "abcde"}, "TOKEN-SUB", set()),
+    "email as sub": ({"SUB": "jane.doe@example.com"}, "TOKEN-SUB", set()),
+    # The token is never sent to an http:// userinfo: that check is skipped, with the reason.
+    "http:// endpoint in discovery": ({"DISCOVERY_HTTP": "userinfo_endpoint"}, "DISCOVERY-HTTPS", {"USERINFO-SUB"}),
+    "JWKS without kid": ({"JWKS_NO_KID": "1"}, "JWKS-KEYS", set()),
+}
+
+
+@dataclass
+class World:
+    tls: Tls
+    port: int  # the check's loopback callback port, allowed by every provider's client
+    ops: dict[str, Op]
+
+    @property
+    def good(self) -> Op:
+        return self.ops["good"]
+
+    def login_args(self, op: Op | None = None) -> list[str]:
+        return ["--discovery-url", (op or self.good).discovery_url, "--cacert", str(self.tls.ca),
+                "--client-id", CLIENT_ID, "--client-secret-env", SECRET_ENV, "--redirect-port", str(self.port),
+                "--login-timeout", "20", "--timeout", "10"]
+
+
+@pytest.fixture(scope="module")
+def world(tls: Tls) -> Iterator[World]:
+    port = free_port()
+    configs = {"good": {}, **{name: knobs for name, (knobs, _, _) in MISCONFIGURATIONS.items()}}
+    ops = start_providers(configs, tls, f"http://127.0.0.1:{port}/callback,http://localhost:{port}/callback")
+    try:
+        yield World(tls, port, ops)
+    finally:
+        stop_providers([op.process for op in ops.values()])
+
+
+#: The customers Lambda as `plaid-ready serve-customers` runs it (lambdas.local_server.make_server), with the
+#: listening socket wrapped in TLS: the check sends tokens over https only.
+SERVE_CUSTOMERS_TLS = """
+import ssl, sys
+from lambdas.local_server import make_server
+server = make_server("127.0.0.1", 0)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+server.socket = ctx.wrap_socket(server.socket, server_side=True)
+print("ready", server.server_address[1], file=sys.stderr, flush=True)
+server.serve_forever()
+"""
+
+
+@pytest.fixture(scope="module")
+def customers_url(world: World) -> Iterator[str]:
+    """The /customers/current Lambda in its own process on 127.0.0.1, over TLS with the test CA, configured
+    for the good provider: issuer, JWKS, audience, and Plaid's client id in client_id. Its JWKS fetch trusts
+    the test CA through SSL_CERT_FILE (its own process only)."""
+    issuer = world.good.issuer
+    env = {**os.environ, lambda_env.TOKEN_ISSUER: issuer, lambda_env.JWKS_URI: f"{issuer}/jwks",
+           lambda_env.TOKEN_AUDIENCE: AUDIENCE, lambda_env.TOKEN_CLIENT_ID: CLIENT_ID,
+           lambda_env.TOKEN_CLIENT_CLAIM: "client_id", "SSL_CERT_FILE": str(world.tls.ca)}
+    proc = subprocess.Popen([sys.executable, "-c", SERVE_CUSTOMERS_TLS, str(world.tls.cert), str(world.tls.key)],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()  # bounded: the process prints one line or exits
+        if not line.startswith("ready "):
+            pytest.fail(f"the customers Lambda did not start: {line}{proc.stderr.read()[-2000:]}")
+        yield f"https://127.0.0.1:{line.split()[1]}{plaid.DEFAULT_BASE_PATH}{plaid.CUSTOMERS_CURRENT_PATH}"
+    finally:
+        stop_providers([proc])
+
+
+@pytest.fixture(autouse=True)
+def secret_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SECRET_ENV, CLIENT_SECRET)
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+
+
+@pytest.fixture
+def sensitive(monkeypatch: pytest.MonkeyPatch) -> set[str]:
+    """Every credential the check sends or receives (tokens, code, Basic header), seen by wrapping its HTTP
+    function: the output is grepped for each of them."""
+    seen: set[str] = {CLIENT_SECRET}
+    real = check.request
+
+    def spy(method: str, url: str, **kwargs):
+        auth = (kwargs.get("headers") or {}).get("Authorization", "")
+        if auth:
+            seen.add(auth.split(" ", 1)[1])
+        seen.update(v for k, v in (kwargs.get("form") or {}).items() if k in ("code", "refresh_token"))
+        resp = real(method, url, **kwargs)
+        seen.update(v for k, v in (resp.json_object() or {}).items() if isinstance(v, str) and k.endswith("token"))
+        return resp
+
+    monkeypatch.setattr(check, "request", spy)
+    return seen
+
+
+@dataclass
+class Ran:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def doc(self) -> dict:
+        return json.loads(self.out)
+
+    def status(self) -> dict[str, str]:
+        return {c["id"]: c["status"] for c in self.doc["checks"]}
+
+    def detail(self, check_id: str) -> str:
+        return next(c["detail"] for c in self.doc["checks"] if c["id"] == check_id)
+
+    def ids(self, status: str) -> set[str]:
+        return {k for k, v in self.status().items() if v == status}
+
+    def assert_no_leak(self, values: set[str]) -> None:
+        assert values, "nothing to look for"
+        for value in values:
+            assert value not in self.out and value not in self.err, "a credential appears in the output"
+
+
+def run(capsys: pytest.CaptureFixture[str], args: list[str], browser: Browser | None = None) -> Ran:
+    code = check.main(args, browser=browser)
+    captured = capsys.readouterr()
+    return Ran(code, captured.out, captured.err)
+
+
+# --- the correctly configured provider ---------------------------------------------------------
+
+
+def test_correct_provider_and_lambda_every_check_passes(world, customers_url, capsys,
+                                                        sensitive):
+    browser = Browser(world.tls.ca)
+    ran = run(capsys, [*world.login_args(), "--customers-url", customers_url, "--json"], browser)
+    assert [c["id"] for c in ran.doc["checks"]] == list(check.CHECK_IDS)
+    assert ran.ids("pass") == set(check.CHECK_IDS), ran.doc
+    assert ran.doc["verdict"] == "ready" and ran.code == 0
+    assert set(ran.doc) == {"checks", "verdict"}
+    assert set(ran.doc["checks"][0]) == {"id", "status", "detail"}
+    assert "equal to the id_token sub" in ran.detail("API-CUSTOMERS-CURRENT")
+    assert ran.detail("API-REJECTS-BAD-TOKEN").startswith("a tampered token (payload changed, signature kept): "
+                                                          "HTTP 401, code 602")
+    # stderr: exactly the one authorize_url line, with what Plaid sends and the loopback redirect.
+    (line,) = ran.err.splitlines()
+    assert line.startswith(f"authorize_url: {world.good.issuer}/auth?")
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(line.split(" ", 1)[1]).query)
+    assert {k: v[0] for k, v in query.items() if k != "state"} == {
+        "response_type": "code", "client_id": CLIENT_ID, "scope": " ".join(plaid.REQUIRED_SCOPES),
+        "redirect_uri": f"http://127.0.0.1:{world.port}/callback"}
+    assert len(query["state"][0]) >= 32
+    assert browser.seen, "the browser reached the callback with a code"
+    ran.assert_no_leak(sensitive | set(browser.seen))
+    assert len(sensitive) >= 6  # secret, Basic, code, access/refresh/id tokens, the refreshed ones, the tampered one
+
+
+def test_text_output_has_stages_rows_and_verdict(world, capsys, sensitive):
+    ran = run(capsys, world.login_args(), Browser(world.tls.ca))
+    assert ran.code == 0
+    lines = ran.out.splitlines()
+    assert lines[0] == f"Plaid live check of {world.good.discovery_url}"
+    for stage in check.Stage:
+        assert stage.value in lines
+    for spec in check.CHECKS:
+        status = "SKIP" if spec.id in API_IDS else "PASS"
+        row = next(i for i, x in enumerate(lines) if x.split()[1:2] == [spec.id])
+        assert lines[row] == f"  {status:<6} {spec.id:<22} {spec.requirement}"
+        assert lines[row + 1].strip().startswith("seen: ")
+    assert lines[-2] == "Plaid live check (16 checks: 13 pass, 0 warn, 0 fail, 3 skip)"
+    assert lines[-1].startswith("Verdict: ready for Plaid as far as checked")
+    ran.assert_no_leak(sensitive)
+
+
+def test_redirect_host_localhost_for_idps_that_accept_only_localhost(world, capsys, sensitive):
+    ran = run(capsys, [*world.login_args(), "--redirect-host", "localhost", "--json"], Browser(world.tls.ca))
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(ran.err.split(" ", 1)[1].strip()).query)
+    assert query["redirect_uri"] == [f"http://localhost:{world.port}/callback"]
+    assert ran.ids("fail") == set() and ran.status()["TOKEN-REFRESH-ROTATES"] == "pass" and ran.code == 0
+    ran.assert_no_leak(sensitive)
+
+
+def test_through_the_cli_dispatch(world, capsys):
+    code = cli_main(["check", "--discovery-url", world.good.discovery_url, "--cacert", str(world.tls.ca), "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0 and doc["verdict"] == "ready"
+    statuses = {c["id"]: c["status"] for c in doc["checks"]}
+    assert {k for k, v in statuses.items() if v == "pass"} == {
+        "DISCOVERY-FETCH", "DISCOVERY-HTTPS", "DISCOVERY-FIELDS", "DISCOVERY-SCOPES", "DISCOVERY-AUTH-METHOD",
+        "JWKS-KEYS"}
+    details = {c["id"]: c["detail"] for c in doc["checks"]}
+    assert details["TOKEN-CLIENT-AUTH"] == "no --client-id (and no secret): the login is not requested"
+    assert details["API-REJECTS-NO-TOKEN"] == "no --customers-url"
+
+
+# --- one misconfiguration at a time -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(MISCONFIGURATIONS))
+def test_each_misconfiguration_fails_exactly_its_check(world, name, capsys, sensitive):
+    _, expected, consequences = MISCONFIGURATIONS[name]
+    ran = run(capsys, [*world.login_args(world.ops[name]), "--json"], Browser(world.tls.ca))
+    assert ran.ids("fail") == {expected}, ran.doc
+    assert ran.ids("skip") == API_IDS | consequences, ran.doc
+    assert ran.ids("pass") == set(check.CHECK_IDS) - {expected} - API_IDS - consequences
+    assert ran.code == 1 and ran.doc["verdict"] == "not ready"
+    ran.assert_no_leak(sensitive)
+
+
+def test_misconfiguration_details_say_what_was_seen(world, capsys):
+    def detail(name: str, check_id: str) -> str:
+        ran = run(capsys, [*world.login_args(world.ops[name]), "--json"], Browser(world.tls.ca))
+        return ran.detail(check_id)
+
+    assert detail("opaque access token", "TOKEN-JWT").startswith("opaque access token (")
+    assert detail("1-hour access token", "TOKEN-AT-LIFETIME").startswith("expires_in 3600 s; exp - iat 3600 s")
+    assert detail("5-character sub", "TOKEN-SUB").endswith("sub has 5 characters; Plaid needs >= 7")
+    assert "sub looks like an email address" in detail("email as sub", "TOKEN-SUB")
+    assert detail("refresh tokens do not rotate", "TOKEN-REFRESH-ROTATES") == (
+        "the refresh returned the same refresh token: refresh tokens do not rotate")
+    assert detail("http:// endpoint in discovery", "DISCOVERY-HTTPS").startswith(
+        "not https://: userinfo_endpoint = http://127.0.0.1:")
+    assert detail("JWKS without kid", "JWKS-KEYS").endswith("1 of 1 signing keys have no kid")
+    # Without a kid the token still verifies (with the key that has none): only JWKS-KEYS fails.
+    assert "verified with a JWKS key without kid" in detail("JWKS without kid", "TOKEN-JWT")
+
+
+# --- the API stage against a misbehaving API -----------------------------------------------------
+
+
+def _customer_api(body_for_token):
+    def respond(handler):
+        auth = handler.headers.get("Authorization")
+        if not auth:
+            return 401, json.dumps({"code": 602, "message": "Customer not authorized"}).encode()
+        claims = jwt.decode(auth.split(" ", 1)[1], options={"verify_signature": False})
+        return 200, json.dumps(body_for_token(claims)).encode()
+
+    return respond
+
+
+def test_api_answering_200_to_a_tampered_token_fails(world, tls_server, capsys, sensitive):
+    api = tls_server(_customer_api(lambda claims: {"customerId": claims["sub"]}))  # never checks the signature
+    ran = run(capsys, [*world.login_args(), "--customers-url", f"{api.url}/customers/current", "--json"],
+              Browser(world.tls.ca))
+    assert ran.ids("fail") == {"API-REJECTS-BAD-TOKEN"}, ran.doc
+    assert ran.detail("API-REJECTS-BAD-TOKEN") == ("a tampered token (payload changed, signature kept): HTTP 200, "
+                                                   "no FDX code; expected 401 with code 602")
+    assert ran.status()["API-CUSTOMERS-CURRENT"] == ran.status()["API-REJECTS-NO-TOKEN"] == "pass"
+    assert ran.code == 1
+    ran.assert_no_leak(sensitive)
+
+
+@pytest.mark.parametrize(("body", "why"), [
+    ({"customerId": 42}, "customerId is not a JSON string"),
+    ({"id": ACCOUNT}, "body has no customerId"),
+    ({"customerId": "x" * (plaid.CUSTOMER_ID_MAX_LENGTH + 1)}, "customerId is longer than 256 characters"),
+    ({"customerId": "another-customer-7"}, "not equal to the id_token sub"),
+])
+def test_api_answering_outside_plaids_customer_schema_fails(world, tls_server, capsys, body, why):
+    api = tls_server(_customer_api(lambda claims: body))
+    ran = run(capsys, [*world.login_args(), "--customers-url", f"{api.url}/customers/current", "--json"],
+              Browser(world.tls.ca))
+    assert ran.status()["API-CUSTOMERS-CURRENT"] == "fail" and why in ran.detail("API-CUSTOMERS-CURRENT")
+    assert ran.code == 1
+
+
+def test_api_without_a_login_runs_only_the_no_token_check(world, tls_server, capsys):
+    api = tls_server(lambda handler: (403, b'{"message": "Forbidden"}'))  # a WAF in front
+    ran = run(capsys, ["--discovery-url", world.good.discovery_url, "--cacert", str(world.tls.ca),
+                       "--customers-url", f"{api.url}/customers/current", "--json"])
+    assert ran.status()["API-REJECTS-NO-TOKEN"] == "fail"
+    assert ran.detail("API-REJECTS-NO-TOKEN") == "no token: HTTP 403, no FDX code; expected 401 with code 602"
+    assert ran.status()["API-CUSTOMERS-CURRENT"] == ran.status()["API-REJECTS-BAD-TOKEN"] == "skip"
+    assert ran.code == 1
+
+
+# --- stack outputs and Secrets Manager ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def secrets_manager() -> Iterator[str]:
+    """moto's Secrets Manager on 127.0.0.1, in server mode: boto3 in the check talks to it over HTTP."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch, secrets_manager: str) -> str:
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL_SECRETS_MANAGER": secrets_manager}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    return secrets_manager
+
+
+def _put_secret(name: str, value: str) -> str:
+    import boto3
+
+    return boto3.client("secretsmanager", region_name="us-east-1").create_secret(Name=name, SecretString=value)["ARN"]
+
+
+def test_stack_outputs_and_secret_arn(world, customers_url, aws, tmp_path, capsys, sensitive):
+    arn = _put_secret(f"fpb-plaid-{time.monotonic_ns()}",
+                      json.dumps({"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}))
+    outputs = tmp_path / "dev.outputs.json"  # what `pulumi stack output --json -s dev` writes
+    outputs.write_text(json.dumps({"discovery_url": world.good.discovery_url, "client_id": CLIENT_ID,
+                                   "customers_current_url": customers_url, "credentials_secret_arn": arn,
+                                   "issuer": world.good.issuer, "audience": AUDIENCE}))
+    ran = run(capsys, ["--stack", "dev", "--outputs", str(outputs), "--secret-arn", arn, "--cacert",
+                       str(world.tls.ca), "--redirect-port", str(world.port), "--json"], Browser(world.tls.ca))
+    assert ran.ids("pass") == set(check.CHECK_IDS), ran.doc
+    assert ran.code == 0
+    ran.assert_no_leak(sensitive)
+
+
+def test_stack_outputs_without_a_secret_name_the_secret_arn_in_the_skip(world, tmp_path, capsys):
+    outputs = tmp_path / "dev.outputs.json"
+    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:fpb-plaid-AbCdEf"
+    outputs.write_text(json.dumps({"discovery_url": world.good.discovery_url, "client_id": CLIENT_ID,
+                                   "credentials_secret_arn": arn}))
+    ran = run(capsys, ["--stack", "dev", "--outputs", str(outputs), "--cacert", str(world.tls.ca), "--json"])
+    assert ran.code == 0
+    assert ran.detail("TOKEN-CLIENT-AUTH") == (
+        f"no client secret: pass --client-secret-env NAME or --secret-arn ARN (the stack's credentials_secret_arn "
+        f"is {arn})")
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    (None, "--secret-arn: Secrets Manager answered ResourceNotFoundException"),
+    (json.dumps({"client_id": CLIENT_ID}), "--secret-arn: the secret is JSON without a client_secret string"),
+])
+def test_unreadable_secret_is_a_usage_error(aws, capsys, value, message):
+    arn = _put_secret(f"fpb-bad-{time.monotonic_ns()}", value) if value is not None else \
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:fpb-missing-AbCdEf"
+    ran = run(capsys, ["--discovery-url", "https://127.0.0.1:1/.well-known/openid-configuration",
+                       "--client-id", CLIENT_ID, "--secret-arn", arn, "--timeout", "5"])
+    assert ran.code == 2 and ran.out == ""
+    assert ran.err.splitlines() == [f"plaid-ready check: error: {message}"]
+
+
+# --- failures of the login itself -----------------------------------------------------------------
+
+
+def test_untrusted_certificate_fails_discovery_without_cacert(world, capsys):
+    ran = run(capsys, ["--discovery-url", world.good.discovery_url, "--json"])
+    assert ran.status()["DISCOVERY-FETCH"] == "fail"
+    assert ran.detail("DISCOVERY-FETCH").startswith("TLS certificate not trusted (")
+    assert "--cacert FILE" in ran.detail("DISCOVERY-FETCH")
+    assert ran.ids("fail") == {"DISCOVERY-FETCH"} and ran.code == 1
+
+
+def test_wrong_client_secret_fails_client_auth(world, monkeypatch, capsys, sensitive):
+    wrong = "wrong-" + CLIENT_SECRET[::-1]
+    monkeypatch.setenv(SECRET_ENV, wrong)
+    ran = run(capsys, [*world.login_args(), "--json"], Browser(world.tls.ca))
+    assert ran.ids("fail") == {"TOKEN-CLIENT-AUTH"}
+    assert ran.detail("TOKEN-CLIENT-AUTH").startswith("code exchange with client_secret_basic: HTTP 401 invalid_client")
+    assert all(ran.status()[s.id] == "skip" for s in check.CHECKS if s.stage is check.Stage.LOGIN
+               and s.id != "TOKEN-CLIENT-AUTH")
+    ran.assert_no_leak(sensitive | {wrong})
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT of earlier callbacks is fine
+        try:
+            s.bind(("127.0.0.1", port))
+            s.listen()
+        except OSError:
+            return False
+    return True
+
+
+def test_login_timeout_is_bounded_and_the_listener_is_closed(world, capsys):
+    started = time.monotonic()
+    args = [*world.login_args(), "--login-timeout", "1", "--json"]
+    ran = run(capsys, args, browser=lambda url: time.sleep(3))  # nobody logs in
+    assert time.monotonic() - started < 3
+    assert ran.detail("TOKEN-CLIENT-AUTH") == f"login: no redirect to http://127.0.0.1:{world.port}/callback within 1 s"
+    assert ran.code == 1 and _port_is_free(world.port)
+
+
+def _answering(query: dict[str, str] | None):
+    """A browser that skips the IdP and lands on the callback with ``query`` (state copied unless given)."""
+
+    def browse(url: str) -> None:
+        params = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
+        answer = {"state": params["state"], **(query or {})}
+        callback = f"{params['redirect_uri']}?{urllib.parse.urlencode(answer)}"
+        try:
+            urllib.request.urlopen(callback, timeout=5).close()
+        except urllib.error.HTTPError:
+            pass
+
+    return browse
+
+
+@pytest.mark.parametrize(("query", "why"), [
+    ({"error": "access_denied"}, "login: the IdP redirected with error=access_denied instead of a code"),
+    ({"code": "stolen-code", "state": "forged"}, "login: the IdP did not return the state it was sent"),
+    ({}, "login: the IdP redirected without a code"),
+])
+def test_login_answers_other_than_a_code(world, capsys, query, why):
+    ran = run(capsys, [*world.login_args(), "--json"], _answering(query))
+    assert ran.detail("TOKEN-CLIENT-AUTH") == why and ran.code == 1
+    assert "stolen-code" not in ran.out + ran.err
+
+
+def test_a_browser_that_gives_up_ends_the_wait(world, capsys):
+    started = time.monotonic()
+    ran = run(capsys, [*world.login_args(), "--json"], browser=lambda url: None)
+    assert time.monotonic() - started < 5  # not the 20 s login timeout
+    assert ran.detail("TOKEN-CLIENT-AUTH") == (
+        f"login: the browser finished without reaching http://127.0.0.1:{world.port}/callback")
+
+
+def test_a_browser_that_breaks_is_reported(world, capsys):
+    def broken(url: str) -> None:
+        raise RuntimeError("no browser")
+
+    ran = run(capsys, [*world.login_args(), "--json"], broken)
+    assert ran.detail("TOKEN-CLIENT-AUTH") == "login: the login did not reach the redirect (RuntimeError)"
+
+
+# --- usage errors -----------------------------------------------------------------------------------
+
+DOC = "https://127.0.0.1:1/.well-known/openid-configuration"  # never contacted: usage errors come first
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ([], "give --discovery-url URL or --stack NAME"),
+    (["--discovery-url", "http://127.0.0.1/.well-known/openid-configuration"],
+     "--discovery-url must be an https:// URL (Plaid calls it over TLS)"),
+    (["--discovery-url", "not a url"], "--discovery-url must be an https:// URL (Plaid calls it over TLS)"),
+    (["--discovery-url", "https://idp.example"],
+     "--discovery-url must be the discovery document's URL (ending in /.well-known/openid-configuration), "
+     "not the issuer"),
+    (["--discovery-url", "https://u:p@idp.example/.well-known/openid-configuration"],
+     "--discovery-url must not carry credentials"),
+    (["--discovery-url", DOC, "--client-secret-env", SECRET_ENV],
+     "the login needs --client-id (Plaid's client id at the IdP)"),
+    (["--discovery-url", DOC, "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET],
+     "there is no --client-secret: a secret never goes on the command line (shell history, process lists); "
+     "use --client-secret-env NAME or --secret-arn ARN"),
+    (["--discovery-url", DOC, f"--client-secret={CLIENT_SECRET}"],
+     "there is no --client-secret: a secret never goes on the command line (shell history, process lists); "
+     "use --client-secret-env NAME or --secret-arn ARN"),
+    (["--discovery-url", DOC, "--password", CLIENT_SECRET], "unrecognized arguments (see --help)"),
+    (["--discovery-url", DOC, "--client-id", CLIENT_ID, "--client-secret-env", CLIENT_SECRET],
+     "--client-secret-env takes the NAME of an environment variable (letters, digits, _), not the secret itself"),
+    (["--discovery-url", DOC, "--client-id", CLIENT_ID, "--client-secret-env", "PLAID_CHECK_UNSET_VARIABLE"],
+     "--client-secret-env: that environment variable is not set or is empty"),
+    (["--discovery-url", DOC, "--client-id", CLIENT_ID, "--client-secret-env", SECRET_ENV, "--secret-arn", "x"],
+     "give --client-secret-env or --secret-arn, not both"),
+    (["--discovery-url", DOC, "--client-id", CLIENT_ID, "--secret-arn", "my-secret"],
+     "--secret-arn must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)"),
+    (["--discovery-url", DOC, "--redirect-port", "99999"], "--redirect-port must be a whole number from 1 to 65535"),
+    (["--discovery-url", DOC, "--redirect-host", "evil.example"], "--redirect-host must be 127.0.0.1 or localhost"),
+    (["--discovery-url", DOC, "--login-timeout", "0"], "--login-timeout must be a whole number from 1 to 3600"),
+    (["--discovery-url", DOC, "--timeout", "ten"], "--timeout must be a whole number from 1 to 120"),
+    (["--discovery-url", DOC, "--customers-url", "http://127.0.0.1:8080/customers/current"],
+     "--customers-url must be an https:// URL (Plaid calls it over TLS)"),
+    (["--discovery-url", DOC, "--cacert", "/nonexistent/ca.pem"], "--cacert: no such file"),
+    (["--discovery-url", DOC, "--stack", "dev"], "give --discovery-url or --stack, not both"),
+    (["--stack", "../../etc"], "--stack: a stack name has letters, digits, '.', '_' and '-' only"),
+    (["--discovery-url", DOC, "--client-id", "has space"],
+     "--client-id must be 1-256 printable characters without spaces"),
+])
+def test_usage_errors_exit_2_with_one_line_and_no_value(capsys, args, message):
+    code = cli_main(["check", *args])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    assert captured.err.splitlines() == [f"plaid-ready check: error: {message}"]
+    assert CLIENT_SECRET not in captured.err
+
+
+def test_missing_stack_outputs_file_says_how_to_write_it(capsys):
+    code = check.main(["--stack", "no-such-stack"])
+    err = capsys.readouterr().err
+    path = ROOT / "stacks" / "no-such-stack.outputs.json"
+    assert code == 2 and err.splitlines() == [
+        f"plaid-ready check: error: stack outputs not found: {path} (write it with "
+        f"`pulumi stack output --json -s no-such-stack > {path}`)"]
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("not json", "stack outputs are not readable JSON"),
+    ("[1, 2]", "stack outputs must be a JSON object of output names to values"),
+    ('{"client_id": "x"}', "the stack outputs have no discovery_url"),
+    ('{"discovery_url": "[secret]"}', "the stack outputs have no discovery_url"),
+])
+def test_bad_stack_outputs_are_usage_errors(tmp_path, capsys, content, message):
+    path = tmp_path / "outputs.json"
+    path.write_text(content)
+    assert check.main(["--stack", "dev", "--outputs", str(path)]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"plaid-ready check: error: {message}")
+
+
+def test_cacert_that_is_not_a_certificate(tmp_path, capsys):
+    bad = tmp_path / "ca.pem"
+    bad.write_text("not a certificate")
+    assert check.main(["--discovery-url", DOC, "--cacert", str(bad)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "plaid-ready check: error: --cacert: not a readable PEM CA certificate"]
+
+
+def test_busy_redirect_port_is_a_usage_error(capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code = check.main(["--discovery-url", DOC, "--client-id", CLIENT_ID, "--client-secret-env", SECRET_ENV,
+                           "--redirect-port", str(port)])
+    (line,) = capsys.readouterr().err.splitlines()
+    assert code == 2 and line.startswith(f"plaid-ready check: error: cannot listen on 127.0.0.1:{port} (")
+
+
+def test_help_exits_0(capsys):
+    assert check.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--client-secret-env NAME" in out and "--secret-arn ARN" in out
+
+
+# --- units: sub shapes, tampering, the bundled schema, the listener, redaction -------------------------
+
+
+@pytest.mark.parametrize(("sub", "status"), [
+    (ACCOUNT, "pass"), ("auth0|64f1c2d3e4b5a6", "pass"), ("00u1abcdEFGH2345x697", "pass"),
+    ("3f2b9c4e-1a2b-4c3d-8e9f-0a1b2c3d4e5f", "pass"),
+    ("abcde", "fail"), ("abcdef", "fail"), ("jane.doe@example.com", "fail"), ("+15551234567", "fail"),
+    ("+1 (555) 123-4567", "fail"), ("555-123-4567", "fail"), ("5551234567", "warn"),
+])
+def test_sub_shapes(sub, status):
+    assert check._sub_shape(sub)[0].value == status
+
+
+def test_tampered_jwt_changes_the_payload_and_keeps_header_and_signature():
+    token = jwt.encode({"sub": ACCOUNT, "exp": 2_000_000_000}, "k" * 32, algorithm="HS256")
+    bad = check._tampered(token)
+    assert bad != token
+    assert bad.split(".")[0] == token.split(".")[0] and bad.split(".")[2] == token.split(".")[2]
+    assert jwt.decode(bad, options={"verify_signature": False})["sub"] == f"{ACCOUNT}-tampered"
+    opaque = "A" * 20 + "b" * 20
+    assert check._tampered(opaque) != opaque and len(check._tampered(opaque)) == len(opaque)
+
+
+BODIES = [{"customerId": ACCOUNT}, {"customerId": ACCOUNT, "extra": 1}, {"customerId": 42}, {}, [],
+          {"customerId": "x" * plaid.CUSTOMER_ID_MAX_LENGTH}, {"customerId": "x" * (plaid.CUSTOMER_ID_MAX_LENGTH + 1)},
+          {"customerId": None}, "customerId"]
+
+
+def test_bundled_customer_schema_is_plaids_in_every_spec_version():
+    versions = spec_versions()
+    if not versions:
+        pytest.skip("../shared/plaid-spec is absent (a user's clone has none); CI checks this")
+    for path in versions:
+        spec = customer_schema(path)
+        assert spec["type"] == check_schema.CUSTOMER_SCHEMA["type"]
+        assert spec["required"] == check_schema.CUSTOMER_SCHEMA["required"]
+        assert set(spec["properties"]) == set(check_schema.CUSTOMER_SCHEMA["properties"])
+        prop = spec["properties"]["customerId"]
+        assert {k: prop[k] for k in ("type", "maxLength")} == check_schema.CUSTOMER_SCHEMA["properties"]["customerId"]
+        for body in BODIES:  # the bundled validator agrees with jsonschema on Plaid's own schema
+            valid = jsonschema.Draft202012Validator(spec).is_valid(body)
+            assert (check_schema.problems(body) == []) == valid, (path, body)
+
+
+def test_callback_listener_keeps_the_first_answer_and_serves_nothing_else():
+    from readiness.check_login import CallbackListener
+
+    listener = CallbackListener(0)
+    try:
+        listener.start("s1")
+        base = listener.redirect_uri.removesuffix("/callback")
+        with pytest.raises(urllib.error.HTTPError) as other:
+            urllib.request.urlopen(f"{base}/favicon.ico", timeout=5)
+        assert other.value.code == 404
+        assert urllib.request.urlopen(f"{listener.redirect_uri}?code=c1&state=s1", timeout=5).status == 200
+        with pytest.raises(urllib.error.HTTPError) as again:
+            urllib.request.urlopen(f"{listener.redirect_uri}?code=c2&state=s1", timeout=5)
+        assert again.value.code == 409
+        result = listener.wait(1)
+        assert result is not None and (result.code, result.error, result.state_ok) == ("c1", None, True)
+    finally:
+        listener.close()
+    assert not any(t.name == "plaid-ready-check-callback" and t.is_alive() for t in threading.enumerate())
+
+
+def test_redaction_replaces_every_known_credential():
+    opts = check.Options(discovery_url=DOC, client_id=CLIENT_ID, secret=CLIENT_SECRET, customers_url=None,
+                         cacert=None, redirect_port=1, redirect_host="127.0.0.1", login_timeout=1, timeout=1,
+                         json=True, secret_source=None, secret_arn_hint=None)
+    runner = check._Run(opts, None, None)
+    runner.sensitive.add("tok-123456789")
+    assert runner.redact(f"a {CLIENT_SECRET} b tok-123456789") == "a [redacted] b [redacted]"
+    assert CLIENT_SECRET not in repr(opts)
+
+
+def test_docs_list_every_check_id():
+    text = (ROOT / "docs" / "check.md").read_text()
+    for check_id in check.CHECK_IDS:
+        assert f"`{check_id}`" in text, check_id
