@@ -275,7 +275,7 @@ class JwksClient(PyJWKClient):
             cached = self.jwk_set_cache.jwk_set_with_timestamp if self.jwk_set_cache is not None else None
             if cached is None:
                 raise
-            if self.jwk_set_cache is not None and self.jwk_set_cache.is_expired():
+            if not refresh and self.jwk_set_cache is not None and self.jwk_set_cache.is_expired():
                 self.stale += 1  # past its maximum age and the IdP cannot be reached: stale-if-error
             return cached.get_jwk_set()
 
