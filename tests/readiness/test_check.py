@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -63,6 +64,11 @@ MISCONFIGURATIONS: dict[str, tuple[dict[str, str], str, set[str]]] = {
 }
 
 
+#: The "bad provider" of docs/check.md: three misconfigurations at once.
+DOCS_BAD = {"ACCESS_TOKEN_FORMAT": "opaque", "SCOPES_SUPPORTED_OMIT": plaid.REQUIRED_SCOPES[1],
+            "ROTATE_REFRESH_TOKEN": "false"}
+
+
 @dataclass
 class World:
     tls: Tls
@@ -82,7 +88,7 @@ class World:
 @pytest.fixture(scope="module")
 def world(tls: Tls) -> Iterator[World]:
     port = free_port()
-    configs = {"good": {}, **{name: knobs for name, (knobs, _, _) in MISCONFIGURATIONS.items()}}
+    configs = {"good": {}, "docs-bad": DOCS_BAD, **{name: knobs for name, (knobs, _, _) in MISCONFIGURATIONS.items()}}
     ops = start_providers(configs, tls, f"http://127.0.0.1:{port}/callback,http://localhost:{port}/callback")
     try:
         yield World(tls, port, ops)
@@ -657,6 +663,28 @@ def test_redaction_replaces_every_known_credential():
     runner.sensitive.add("tok-123456789")
     assert runner.redact(f"a {CLIENT_SECRET} b tok-123456789") == "a [redacted] b [redacted]"
     assert CLIENT_SECRET not in repr(opts)
+
+
+def _normalized(text: str) -> list[str]:
+    text = re.sub(r"127\.0\.0\.1(:|%3A)\d+", r"127.0.0.1\1PORT", text)
+    return re.sub(r"state=[A-Za-z0-9_-]+", "state=STATE", text).splitlines()
+
+
+def _doc_run(marker: str) -> tuple[list[str], int]:
+    text = (ROOT / "docs" / "check.md").read_text()
+    block = text.split(f"<!-- {marker} -->\n```text\n", 1)[1].split("\n```", 1)[0].splitlines()
+    assert block[0].startswith("$ plaid-ready check ") and block[-2] == "$ echo $?"
+    return _normalized("\n".join(block[1:-2])), int(block[-1])
+
+
+@pytest.mark.parametrize(("marker", "provider"), [("good run", "good"), ("bad run", "docs-bad")])
+def test_docs_show_real_runs(world, customers_url, capsys, marker, provider):
+    """docs/check.md shows what the tool prints: a fresh run gives the same lines (ports and state aside)."""
+    ran = run(capsys, [*world.login_args(world.ops[provider]), "--customers-url", customers_url],
+              Browser(world.tls.ca))
+    expected, code = _doc_run(marker)
+    assert _normalized(ran.err + ran.out) == expected
+    assert ran.code == code
 
 
 def test_docs_list_every_check_id():
