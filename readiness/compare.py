@@ -204,9 +204,13 @@ def plans(program_dir: Path, stack: str, base: str) -> tuple[dict[str, Any], str
         base_run = _start_plan(base, base_dir, stack, scratch)
         try:
             base_doc = _finish_plan(base_run, stack)
-        finally:
-            if warm:
-                head_doc = _finish_plan(head_run, stack)
+        except CompareError:
+            if head_run.proc.poll() is None:  # the comparison is off: do not wait for the head's plan
+                head_run.proc.kill()
+                head_run.proc.wait()
+            raise
+        if warm:
+            head_doc = _finish_plan(head_run, stack)
         return base_doc, str(base_dir), head_doc, str(program_dir)
 
 
@@ -418,14 +422,20 @@ def run(program_dir: Path, stack: str, base: str, fmt: str = "text") -> tuple[st
     if fmt not in FORMATS:
         return f"--format {fmt}: must be one of {', '.join(FORMATS)}", EXIT_USAGE
     try:
-        base_doc, base_root, head_doc, head_root = plans(program_dir, stack, base)
-        base_plan, head_plan = read_plan(base_doc, base_root), read_plan(head_doc, head_root)
+        comp = comparison(program_dir, stack, base)
     except CompareError as exc:
         return str(exc), exc.code
-    except PlanFormatError as exc:
-        return f"--compare {base}: {exc}", EXIT_USAGE
-    comp = compare_plans(base_plan, head_plan, stack, base)
     return RENDER[fmt](comp), comp.exit_code
+
+
+def comparison(program_dir: Path, stack: str, base: str) -> Comparison:
+    """Plan both sides and compare them (raises CompareError); render with RENDER[fmt]."""
+    base_doc, base_root, head_doc, head_root = plans(program_dir, stack, base)
+    try:
+        base_plan, head_plan = read_plan(base_doc, base_root), read_plan(head_doc, head_root)
+    except PlanFormatError as exc:
+        raise CompareError(f"--compare {base}: {exc}") from None
+    return compare_plans(base_plan, head_plan, stack, base)
 
 
 def main(argv: list[str] | None = None) -> int:

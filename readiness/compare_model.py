@@ -6,8 +6,8 @@ differ in how they mark values the plan cannot show; both are accepted:
 
 - secrets: the string ``"[secret]"`` (or the secure-config placeholder) or an object ``{"secret": true}``;
 - values only the cloud knows: ``"(known after apply)"`` or ``{"unknown": true}``;
-- file archives: ``"FileArchive(/abs/path)"`` or a path relative to the project root. Paths are made
-  relative to the project root, so two checkouts of the same code compare equal.
+- file archives: ``"FileArchive(/abs/path)"`` or ``{"asset": "FileArchive", "path": ".build/..."}``. Paths
+  are made relative to the project root, so two checkouts of the same code compare equal.
 
 A resource is keyed by type and logical name (its URN without the stack). Inputs are flattened to
 paths (``environment.variables.TOKEN_ISSUER``, ``rules[3].statement...``); lists of plain values (IP
@@ -101,6 +101,8 @@ def _leaf(value: Any, root: str | None) -> Any:
             return UNKNOWN
         return _relative(value, root)
     if isinstance(value, dict):
+        if set(value) == {"asset", "path"} and isinstance(value["path"], str):  # issue 9's archive object
+            return _relative(f"{value['asset']}({value['path']})", root)
         if value.get("secret") is True and set(value) <= {"secret", "value", "kind"}:
             return SECRET
         if value.get("unknown") is True and set(value) <= {"unknown", "kind"}:
