@@ -59,7 +59,7 @@ def test_children_exact_types_names_parents(dev):
     secret_comp = dev.one(SECRET_TYPE)
     assert {r.name for r in dev.resources if r.parent_urn == secret_comp.urn} == {
         "fpb-plaid-credentials", "fpb-plaid-credentials-key", "fpb-plaid-credentials-key-alias",
-        "fpb-plaid-credentials-value", "fpb-plaid-credentials-version"}
+        "fpb-plaid-credentials-policy", "fpb-plaid-credentials-value", "fpb-plaid-credentials-version"}
     assert dev.of_type(ACTION) == [] and dev.of_type(TRIGGER) == [] and dev.of_type(TRIGGERS_ALL) == []
 
 

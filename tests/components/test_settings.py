@@ -48,7 +48,9 @@ def test_unknown_top_level_key():
 
 def test_unknown_nested_key():
     assert problems(settings_with(api={"basePth": "/fdx/v6"})) == [
-        f"{PROJECT}:api.basePth: unknown key; remove it or fix its spelling (see docs/settings.md)"]
+        f"{PROJECT}:api.basePth: unknown key; valid keys are: basePath, customDomain, disableExecuteApiEndpoint, "
+        "lambdaArchitecture, lambdaMemoryMb, lambdaTimeoutSeconds, logRetentionDays, stageName, throttleBurstLimit, "
+        "throttleRateLimit"]
 
 
 def test_wrong_type():
@@ -97,7 +99,7 @@ def test_several_problems_one_line_each():
     assert msgs == [
         f"{PROJECT}:environment: input should be 'dev', 'staging' or 'prod'",
         f"{PROJECT}:institution.code: has the wrong format; expected 2-12 lowercase letters/digits, starting "
-        "with a letter; used in resource names",
+        "with a letter; used in resource names (e.g. fpb)",
     ]
 
 
@@ -366,7 +368,7 @@ DEPLOYER = "arn:aws:iam::111122223333:role/plaid-ready-deployer"
 def test_readers_are_role_arns():
     readers = [DEPLOYER, "arn:aws:iam::111122223333:role/ops/plaid-secret-reader"]
     assert make_settings(clientSecret={"readers": readers}).client_secret.readers == readers
-    assert make_settings().client_secret.readers == []
+    assert make_settings(clientSecret={"version": 2}).client_secret.readers == []
 
 
 @pytest.mark.parametrize("reader", ["arn:aws:iam::111122223333:role/*", "arn:aws:iam::111122223333:root",
