@@ -31,6 +31,7 @@ from typing import Any
 import pulumi
 from google.protobuf import struct_pb2
 from pulumi.runtime import rpc
+from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 
 MOCK_ACCOUNT = "123456789012"
@@ -238,6 +239,9 @@ def install(compute: bool, project: str, stack: str, region: str | None = None) 
     """Install recording mocks into the Pulumi runtime; returns the monitor."""
     mocks = RecordingMocks(compute=compute, region=region)
     monitor = RecordingMonitor(mocks)
+    # set_mocks creates the root Stack only when none exists: without this, a second run in the same
+    # process (tests, --compare) would reuse the first run's Stack and report its exports as its own.
+    pulumi_settings.ROOT.set(None)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=not compute, monitor=monitor)
     return monitor
 

@@ -84,3 +84,11 @@ def test_compute_mode_keeps_its_deterministic_fakes():
     assert _run({}, compute=True).outputs["arn"] == "arn:aws:logs:us-east-1:123456789012:log-group:x:*"
     assert _run({"aws:region": "eu-west-1"}, compute=True).outputs["arn"] == (
         "arn:aws:logs:eu-west-1:123456789012:log-group:x:*")
+
+
+def test_a_run_reports_only_its_own_exports():
+    """Two runs in one process: the second's outputs are its own, not the first's as well."""
+    first = _run({"aws:region": "eu-west-1"}, compute=True)
+    assert set(first.outputs) == {"arn", "caller"}
+    second = declare(program)
+    assert set(second.outputs) == {"hex", "rid", "literal"}

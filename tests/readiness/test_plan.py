@@ -59,10 +59,11 @@ def test_summary_comes_first_then_tree_then_table(example: PlanReport):
     tree = lines.index(f"Resources ({custom} resources, {comps} components):")
     table = next(i for i, line in enumerate(lines) if line.startswith("Plaid readiness ("))
     assert 3 < tree < table
-    failing = [line.split()[1] for line in lines[4:tree] if line.split()[:1] == ["FAIL"]]
-    assert failing == [x.rule.id for x in example.failing]
-    assert [line.split()[1] for line in lines[table + 1:] if line.startswith("  ") and line.split()[0] in
-            ("PASS", "CLOSEST", "FAIL")] == [x.rule.id for x in example.results]
+    def ids(rows: list[str]) -> list[str]:  # "  TAG (advisory)    RULE-ID   requirement": the id column
+        return [line[21:].split()[0] for line in rows if line.split()[:1] in (["PASS"], ["CLOSEST"], ["FAIL"])]
+
+    assert ids(lines[4:tree]) == [x.rule.id for x in example.failing]
+    assert ids(lines[table + 1:]) == [x.rule.id for x in example.results]
 
 
 def test_summary_lists_each_failing_rule_before_the_tree(example: PlanReport):
