@@ -1,14 +1,19 @@
 """Readiness rules for what components/customers_api.py, waf.py and monitoring.py declare.
 
 They apply wherever the customers API (its REST API or Lambda) is declared, so removing the WAF or the
-alarm from a stack fails the rule instead of making it vanish.
+alarm from a stack fails the rule instead of making it vanish. They judge the customers API's resources
+only: the Cognito scope adapter has its own Lambda, REST API and WAF, which face users' browsers by design
+(no IP allowlist, no token check) and are judged by the COGNITO rules; the least-privilege and no-secret
+rows still judge every Lambda.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import plaid_contract as plaid
@@ -17,6 +22,7 @@ from components.tenant import CLIENT_CLAIMS
 from lambdas.customers_current import env as lambda_env
 from readiness.checklist import Context, Finding, Resource, Rule, fail, ok
 from readiness.engine import SecretValue, is_unknown
+from readiness.rules.cognito import in_scope_adapter
 from readiness.rules.secrets import KMS_KEY, covers, principals, statements
 
 REST_API = "aws:apigateway/restApi:RestApi"
@@ -34,6 +40,13 @@ TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 CLOUDWATCH = "cloudwatch.amazonaws.com"
 _SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|PRIVATE_KEY|API_KEY|CREDENTIAL", re.IGNORECASE)
+
+
+def _customers(check: Callable[[Context], Finding]) -> Callable[[Context], Finding]:
+    """``check`` judging the customers API's resources only (not the scope adapter's; see the module doc)."""
+    def run(ctx: Context) -> Finding:
+        return check(dataclasses.replace(ctx, resources=[r for r in ctx.resources if not in_scope_adapter(r)]))
+    return run
 
 
 def _on_api(ctx: Context) -> bool:
@@ -356,26 +369,28 @@ def _no_secret_env(ctx: Context) -> Finding:
 _SEC = "plaid.com/core-exchange/docs/security"
 _RANGES = plaid.PLAID_IPV4_RANGES + plaid.PLAID_IPV6_RANGES
 RULES: tuple[Rule, ...] = (
-    Rule("API-WAF", "A WAF web ACL protects the API stage", _waf_attached, applies=_on_api, source=_SEC),
-    Rule("API-WAF-DEFAULT-BLOCK", "The WAF blocks by default; only Plaid is allowed", _default_block,
+    Rule("API-WAF", "A WAF web ACL protects the API stage", _customers(_waf_attached), applies=_on_api, source=_SEC),
+    Rule("API-WAF-DEFAULT-BLOCK", "The WAF blocks by default; only Plaid is allowed", _customers(_default_block),
          applies=_on_api, source=_SEC),
     Rule("API-PLAID-IPS", f"Every Plaid range is allowlisted ({', '.join(_RANGES)}, "
          f"{len(plaid.PLAID_LEGACY_IPV4)} legacy IPs)",
-         _plaid_ranges, applies=_on_api, source=f"{_SEC}; implementation checklist"),
+         _customers(_plaid_ranges), applies=_on_api, source=f"{_SEC}; implementation checklist"),
     Rule("API-EXTRA-RANGES", "Extra allowlisted ranges (besides Plaid's) are public and at most /16 or /48; listed "
-         "here", _extra_ranges, applies=_on_api, source="plaid-ready-idp house rule (allowlist stays an allowlist)"),
+         "here", _customers(_extra_ranges), applies=_on_api,
+         source="plaid-ready-idp house rule (allowlist stays an allowlist)"),
     Rule("API-WAF-NO-TOKEN-SAMPLES", "The WAF does not sample Plaid's requests (samples keep Authorization)",
-         _no_token_samples, applies=_on_api, source="AWS WAF docs: sampled requests; log redaction"),
-    Rule("API-TLS12", "TLS 1.2+ on the custom domain", _tls, applies=lambda c: bool(c.of_type(DOMAIN)), source=_SEC),
-    Rule("API-MTLS-PROD", "Mutual TLS in production", _mtls_prod,
+         _customers(_no_token_samples), applies=_on_api, source="AWS WAF docs: sampled requests; log redaction"),
+    Rule("API-TLS12", "TLS 1.2+ on the custom domain", _customers(_tls), applies=lambda c: bool(c.of_type(DOMAIN)),
+         source=_SEC),
+    Rule("API-MTLS-PROD", "Mutual TLS in production", _customers(_mtls_prod),
          applies=lambda c: _on_api(c) and c.environment == "prod", source=_SEC),
-    Rule("API-NO-BYPASS", "No default endpoint bypasses the custom domain", _no_bypass,
+    Rule("API-NO-BYPASS", "No default endpoint bypasses the custom domain", _customers(_no_bypass),
          applies=lambda c: bool(c.of_type(DOMAIN)), source="AWS API Gateway mTLS docs"),
     Rule("API-ERROR-ALARM", f"An alarm fires on an error rate above {plaid.ERROR_RATE_ALARM_PERCENT}%",
-         _error_alarm, applies=_on_api, source="Plaid implementation checklist (monitoring)"),
-    Rule("API-ALARM-SUBSCRIBER", "Someone is subscribed to the alarm topic", _alarm_subscriber, applies=_on_api,
-         mandatory=False, source="Plaid implementation checklist (monitoring)"),
-    Rule("API-TOKEN-CLIENT", "The Lambda accepts only tokens issued to Plaid's client", _token_client,
+         _customers(_error_alarm), applies=_on_api, source="Plaid implementation checklist (monitoring)"),
+    Rule("API-ALARM-SUBSCRIBER", "Someone is subscribed to the alarm topic", _customers(_alarm_subscriber),
+         applies=_on_api, mandatory=False, source="Plaid implementation checklist (monitoring)"),
+    Rule("API-TOKEN-CLIENT", "The Lambda accepts only tokens issued to Plaid's client", _customers(_token_client),
          applies=lambda c: bool(c.of_type(FUNCTION)), source="plaid-ready-idp house rule (token audience and client)"),
     Rule("API-LEAST-PRIVILEGE", "The Lambda's role writes its logs and nothing else", _least_privilege,
          applies=lambda c: bool(c.of_type(FUNCTION)), source="plaid-ready-idp house rule (AWS least privilege)"),
