@@ -78,15 +78,6 @@ class PlaidCognitoTenant(pulumi.ComponentResource):
         if s.cognito is None:
             raise ValueError("PlaidCognitoTenant needs settings with a cognito section (idp: cognito)")
         c = s.cognito
-        if s.consistency_key.attribute is not None:
-            raise pulumi.RunError(
-                "consistencyKey.attribute: not supported on Cognito in this version (a custom attribute in the "
-                "access token needs a pre-token-generation trigger); remove it, the consistency key is the sub")
-        stack_region = pulumi.Config("aws").get("region")
-        if c.user_pool_id is not None and stack_region and not c.user_pool_id.startswith(f"{stack_region}_"):
-            raise pulumi.RunError(
-                f"cognito.userPoolId: the pool is not in the stack's region {stack_region} (a pool id starts "
-                "with its region); set aws:region to the pool's region or name a pool in this region")
         protect, prefix = s.is_prod, s.name_prefix
         invoke = pulumi.InvokeOutputOptions(parent=self)
         region = aws.get_region_output(opts=invoke).region

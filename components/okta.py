@@ -85,10 +85,6 @@ class PlaidOktaTenant(pulumi.ComponentResource):
         s = args.settings
         if s.okta is None:
             raise ValueError("PlaidOktaTenant needs settings with an okta section (idp: okta)")
-        if s.consistency_key.attribute is not None:
-            raise pulumi.RunError(
-                "consistencyKey.attribute: not supported on Okta; the consistency key is the Okta user id (the "
-                "id_token sub, and uid in access tokens). Remove consistencyKey.attribute")
         o = s.okta
         protect = s.is_prod
         creds = pulumi.Config("okta")

@@ -136,6 +136,19 @@ class CognitoSettings(SettingsModel):
             raise ValueError("; and ".join(problems))
         return self
 
+    def region_problems(self, region: str) -> list[str]:
+        """What does not fit the stack's ``aws:region`` (the stack settings call this with the region)."""
+        problems = []
+        if self.user_pool_id is not None and not self.user_pool_id.startswith(f"{region}_"):
+            problems.append(f"cognito.userPoolId: the pool is not in the stack's region {region} (a pool id starts "
+                            "with its region); set aws:region to the pool's region or name a pool in this region")
+        adapter = self.scope_adapter.custom_domain
+        if adapter is not None and adapter.certificate_arn.split(":")[3] != region:
+            problems.append("cognito.scopeAdapter.customDomain.certificateArn: is in another region than the stack's "
+                            "aws:region; the adapter's regional custom domain needs an ACM certificate in the same "
+                            "region: request or import it there")
+        return problems
+
     @property
     def creates_pool(self) -> bool:
         return self.user_pool_id is None

@@ -261,6 +261,8 @@ class StackSettings(SettingsModel):
                 problems.append(
                     "api.customDomain.certificateArn: is in another region than the stack's aws:region; a regional "
                     "custom domain needs an ACM certificate in the same region: request or import it there")
+        if self.cognito is not None and self._region is not None:
+            problems.extend(self.cognito.region_problems(self._region))
         if getattr(self, chosen) is None:
             problems.append(f"{chosen}: required when idp is {chosen}; add a '{chosen}:' section "
                             f"(see docs/settings.md)")
@@ -274,6 +276,11 @@ class StackSettings(SettingsModel):
                     "OIDC Plaid reads the id_token sub, which the IdP does not let you replace, so Plaid would "
                     "see a different key than /customers/current. Remove the attribute, or remove openid from "
                     "scopes")
+            if self.idp is not Idp.AUTH0:
+                problems.append(
+                    f"consistencyKey.attribute: not supported on {self.idp.value}; the consistency key is the "
+                    "IdP's immutable user id (the id_token sub; on Okta also uid in access tokens). Remove "
+                    "consistencyKey.attribute")
             if self.idp is Idp.AUTH0 and not re.fullmatch(r"app_metadata\.[A-Za-z0-9_]{1,64}",
                                                           self.consistency_key.attribute):
                 problems.append(

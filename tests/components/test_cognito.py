@@ -19,8 +19,9 @@ from components.cognito import (
     PlaidCognitoTenant,
 )
 from components.scope_adapter import TYPE as ADAPTER_TYPE
+from components.settings import SettingsError, parse_settings
 from readiness import engine
-from tests.harness import declare, is_secret, run_stack_program, settings_with
+from tests.harness import config_of, declare, is_secret, run_stack_program, settings_with
 
 POOL = "aws:cognito/userPool:UserPool"
 DOMAIN = "aws:cognito/userPoolDomain:UserPoolDomain"
@@ -214,14 +215,22 @@ def test_prod_protects_pool_and_client():
 
 def test_pool_in_another_region_is_a_clear_error():
     s = cognito_settings(userPoolId="eu-west-1_AbCdEfGhI")
-    with pytest.raises(Exception, match="the pool is not in the stack's region us-east-1"):
-        run_stack_program(s, extra={"aws:region": "us-east-1"})
+    with pytest.raises(SettingsError, match="cognito.userPoolId: the pool is not in the stack's region us-east-1"):
+        parse_settings(config_of(s))
+
+
+def test_adapter_certificate_in_another_region_is_a_clear_error():
+    arn = "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+    s = cognito_settings(scopeAdapter={"customDomain": {"domainName": "auth.firstplatypus.example",
+                                                        "certificateArn": arn}})
+    with pytest.raises(SettingsError, match="scopeAdapter.customDomain.certificateArn: is in another region"):
+        parse_settings(config_of(s))
 
 
 def test_attribute_consistency_key_is_refused_on_cognito():
     s = {**cognito_settings(), "scopes": ["offline_access"], "consistencyKey": {"attribute": "custom:key"}}
-    with pytest.raises(Exception, match="consistencyKey.attribute: not supported on Cognito"):
-        run_stack_program(s, extra={"aws:region": "us-east-1"})
+    with pytest.raises(SettingsError, match="consistencyKey.attribute: not supported on cognito"):
+        parse_settings(config_of(s))
 
 
 def test_the_real_program_declares_the_cognito_tenant_and_exports_no_secret():

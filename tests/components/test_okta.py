@@ -12,7 +12,7 @@ import pytest
 import plaid_contract as plaid
 from components.client_secret import TYPE as SECRET_TYPE
 from components.okta import TYPE, OktaTenantArgs, PlaidOktaTenant
-from components.settings import PROJECT, parse_settings
+from components.settings import PROJECT, SettingsError, parse_settings
 from components.settings.okta import MAX_REFRESH_WINDOW_MINUTES
 from readiness.checklist import Context, all_rules, evaluate
 from readiness.engine import RecordingMocks, SecretValue, computed_outputs, run_program
@@ -263,8 +263,8 @@ def test_component_refuses_settings_without_okta():
 def test_consistency_key_attribute_is_refused_with_a_clear_message():
     s = settings_with(idp="okta", auth0=None, okta={"orgUrl": ORG}, scopes=["offline_access"],
                       consistencyKey={"attribute": "profile.customerId"})
-    with pytest.raises(pulumi.RunError, match="consistencyKey.attribute: not supported on Okta"):
-        build(s)
+    with pytest.raises(SettingsError, match="consistencyKey.attribute: not supported on okta"):
+        parse_settings(config_of(s))
 
 
 def test_no_generated_secret_in_plan_text_json_or_exports():

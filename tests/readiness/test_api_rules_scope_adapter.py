@@ -19,7 +19,8 @@ def resources():
 
 
 def _status(resources, rule_id: str) -> str:
-    return next(x.finding.status.value for x in evaluate(all_rules(), Context(resources, "dev")) if x.rule.id == rule_id)
+    results = evaluate(all_rules(), Context(resources, "dev"))
+    return next(x.finding.status.value for x in results if x.rule.id == rule_id)
 
 
 def test_a_cognito_stack_declares_two_web_acls_and_the_customers_rows_pass(resources):
