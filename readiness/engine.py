@@ -40,6 +40,8 @@ MOCK_REGION = "us-east-1"
 UNKNOWN_ACCOUNT = "(account)"
 #: What an invoke answers in preview mode for a value only the cloud knows (the caller's ARN, user id).
 UNKNOWN_TEXT = "(known after apply)"
+#: The Everyone group's id that test mode answers for okta.group.get_everyone_group.
+OKTA_EVERYONE_GROUP_ID = "00gmockeveryone00001"
 
 
 class SecretValue:
@@ -166,6 +168,8 @@ def computed_outputs(typ: str, name: str, inputs: Mapping[str, Any], region: str
             out["arn"] = _arn("lambda", name, "function:")
         elif typ == "aws:cloudwatch/logGroup:LogGroup":
             out["arn"] = _arn("logs", inputs.get("name") or name, "log-group:")
+        elif typ == "aws:cognito/userPoolClient:UserPoolClient" and inputs.get("generateSecret"):
+            out["clientSecret"] = _hexbytes(f"{name}:cognito-secret", 26).hex()  # Cognito generates 52 chars
         elif typ == "aws:apigateway/domainName:DomainName":
             out["regionalDomainName"] = f"d-{name}.execute-api.{region}.amazonaws.com"
             out["regionalZoneId"] = "Z1UJRXOUMOOFQ8"
@@ -203,6 +207,10 @@ class RecordingMocks(Mocks):
         if args.token == "aws:index/getPartition:getPartition":
             partition, suffix = partition_of(self.region)
             return {"partition": partition, "dnsSuffix": suffix, "id": partition}
+        if args.token == "okta:group/getEveryoneGroup:getEveryoneGroup":
+            # Every Okta org has one; its id is the org's own: known only by asking the org.
+            group_id = OKTA_EVERYONE_GROUP_ID if self.compute else UNKNOWN_TEXT
+            return {"id": group_id, "name": "Everyone", "description": "All users in your organization"}
         return {}
 
 

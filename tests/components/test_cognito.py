@@ -30,26 +30,15 @@ VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
 RANDOM = "random:index/randomBytes:RandomBytes"
 FUNCTION = "aws:lambda/function:Function"
 #: What the mock cloud "generates" as the client secret (Cognito's own, never in code or config).
-GENERATED = "cognito-generated-secret-0123456789abcdefghijklmnopqrstuvwxyz"
+#: What the mock engine answers, as Cognito would, for the generated client secret of Plaid's client.
+GENERATED = engine.computed_outputs("aws:cognito/userPoolClient:UserPoolClient", "fpb-plaid-client",
+                                    {"generateSecret": True})["clientSecret"]
 READERS = ["arn:aws:iam::111122223333:role/fpb-dev-pulumi-deployer"]
 
 
 def cognito_settings(**cognito: Any) -> dict[str, Any]:
     section = {"domainPrefix": "first-platypus-dev", **cognito}
     return settings_with(idp="cognito", auth0=None, cognito=section, clientSecret={"readers": READERS})
-
-
-@pytest.fixture(autouse=True)
-def cognito_generates_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The mock engine's computed outputs plus what Cognito returns after create: the client secret."""
-    real = engine.computed_outputs
-
-    def computed(typ: str, name: str, inputs: Any, *args: Any) -> dict[str, Any]:
-        out = real(typ, name, inputs, *args)
-        if typ == CLIENT and inputs.get("generateSecret"):
-            out["clientSecret"] = GENERATED
-        return out
-    monkeypatch.setattr(engine, "computed_outputs", computed)
 
 
 def build(settings: dict[str, Any], stack: str = "test"):
@@ -65,11 +54,7 @@ def build(settings: dict[str, Any], stack: str = "test"):
 
 @pytest.fixture(scope="module")
 def dev():
-    with pytest.MonkeyPatch.context() as mp:
-        real = engine.computed_outputs
-        mp.setattr(engine, "computed_outputs", lambda typ, name, inputs, *a: {
-            **real(typ, name, inputs, *a), **({"clientSecret": GENERATED} if typ == CLIENT else {})})
-        yield build(cognito_settings())
+    return build(cognito_settings())
 
 
 def test_children_exact_types_names_parents(dev):

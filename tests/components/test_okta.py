@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 
 import pulumi
 import pytest
@@ -15,7 +14,7 @@ from components.okta import TYPE, OktaTenantArgs, PlaidOktaTenant
 from components.settings import PROJECT, SettingsError, parse_settings
 from components.settings.okta import MAX_REFRESH_WINDOW_MINUTES
 from readiness.checklist import Context, all_rules, evaluate
-from readiness.engine import RecordingMocks, SecretValue, computed_outputs, run_program
+from readiness.engine import OKTA_EVERYONE_GROUP_ID, SecretValue, computed_outputs, run_program
 from readiness.plan import PlanReport, load_stack_config
 from tests.harness import ROOT, config_of, declare, is_secret, settings_with
 
@@ -28,28 +27,12 @@ PROVIDER = "pulumi:providers:okta"
 RANDOM_ID = "random:index/randomId:RandomId"
 RANDOM = "random:index/randomBytes:RandomBytes"
 VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
-EVERYONE_TOKEN = "okta:group/getEveryoneGroup:getEveryoneGroup"
-EVERYONE_ID = "00gmockeveryone00001"
+EVERYONE_ID = OKTA_EVERYONE_GROUP_ID
 ORG = "https://first-platypus.okta.com"
 AUDIENCE = "https://api.firstplatypus.example/fdx"
 GROUPS = ["00g1a2b3c4d5e6f7g8h9", "00g9h8g7f6e5d4c3b2a1"]
 
 OKTA_SETTINGS = settings_with(idp="okta", auth0=None, okta={"orgUrl": ORG})
-
-
-@pytest.fixture(scope="module", autouse=True)
-def everyone_group() -> Iterator[None]:
-    """The mock engine answers unknown invokes with {}: answer Okta's Everyone-group lookup like Okta would."""
-    original = RecordingMocks.call
-
-    def call(self, args):  # noqa: ANN001, ANN202
-        if args.token == EVERYONE_TOKEN:
-            return {"id": EVERYONE_ID, "name": "Everyone", "description": "All users in your organization"}
-        return original(self, args)
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(RecordingMocks, "call", call)
-        yield
 
 
 def okta_settings(**okta_changes):

@@ -92,3 +92,30 @@ def test_a_run_reports_only_its_own_exports():
     assert set(first.outputs) == {"arn", "caller"}
     second = declare(program)
     assert set(second.outputs) == {"hex", "rid", "literal"}
+
+
+def _okta_everyone() -> None:
+    import pulumi_okta as okta
+
+    pulumi.export("everyone", okta.group.get_everyone_group_output().id)
+
+
+def test_okta_everyone_group_is_a_fake_id_in_tests_and_unknown_in_the_plan():
+    from components.settings import PROJECT
+    from readiness.engine import OKTA_EVERYONE_GROUP_ID, UNKNOWN_TEXT, run_program
+    from tests.harness import ROOT
+
+    def everyone(compute: bool) -> object:
+        return run_program(ROOT, PROJECT, "test", {}, [], compute=compute, entry=_okta_everyone).outputs["everyone"]
+
+    assert everyone(True) == OKTA_EVERYONE_GROUP_ID
+    assert everyone(False) == UNKNOWN_TEXT
+
+
+def test_a_cognito_client_with_generate_secret_gets_a_generated_secret_only_in_test_mode():
+    from readiness.engine import computed_outputs
+
+    client = "aws:cognito/userPoolClient:UserPoolClient"
+    generated = computed_outputs(client, "c", {"generateSecret": True})["clientSecret"]
+    assert len(generated) == 52 and generated == computed_outputs(client, "c", {"generateSecret": True})["clientSecret"]
+    assert "clientSecret" not in computed_outputs(client, "c", {"generateSecret": False})
