@@ -8,14 +8,13 @@ the Lambda's environment (:meth:`TenantContract.lambda_environment`) with the na
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
 
 import pulumi
 
 from lambdas.customers_current import env
+from lambdas.customers_current.env import CLIENT_CLAIMS
 
-#: Claims that name the client a token was issued to, per IdP (see env.TOKEN_CLIENT_CLAIM).
-CLIENT_CLAIMS: Final = ("client_id", "azp", "cid")
+__all__ = ["CLIENT_CLAIMS", "TenantContract", "TokenValidation"]
 
 
 @dataclass(frozen=True)
