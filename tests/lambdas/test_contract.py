@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.tenant import CLIENT_CLAIMS, TenantContract, TokenValidation
+from components.tenant import TenantContract, TokenValidation
 from lambdas.customers_current import config, env
 
 ISSUER, JWKS = "https://idp.example/", "https://idp.example/.well-known/jwks.json"
@@ -34,7 +34,3 @@ def test_every_idp_environment_is_accepted(validation, expected):
     assert p.client_id == "plaid-client" and p.issuer == ISSUER and loaded.jwks_uri == JWKS
     assert loaded.key_claim == validation.consistency_key_claim
     assert set(environ) <= set(env.ALL)
-
-
-def test_client_claims_are_one_list():
-    assert tuple(CLIENT_CLAIMS) == env.CLIENT_CLAIMS
