@@ -51,6 +51,10 @@ OIDC_DISCOVERY_SUFFIX: Final = "/.well-known/openid-configuration"
 WELL_KNOWN: Final = "/.well-known/"
 REDACTED: Final = "[redacted]"
 
+#: A 403 without FDX code 602 at the API: the WAF (it lets only Plaid's addresses through) answered, not the API.
+WAF_BLOCKED: Final = ("HTTP 403, blocked before the API (the WAF lets only Plaid's addresses through); run the check "
+                      "from an address in allowlist.extraCidrs to judge the API's own answer")
+
 #: Where ``--stack NAME`` looks for ``pulumi stack output --json -s NAME`` by default (see docs/check.md).
 STACK_OUTPUTS: Final = "stacks/{stack}.outputs.json"
 
@@ -890,11 +894,12 @@ class _Run:
         except NetworkError as exc:
             self.set("API-CUSTOMERS-CURRENT", CheckStatus.FAIL, str(exc))
             return
+        if resp.status == 403:
+            self.set("API-CUSTOMERS-CURRENT", CheckStatus.WARN, f"with the access token: {WAF_BLOCKED}")
+            return
         if resp.status != 200:
-            hint = " (the WAF lets only Plaid's addresses through: run the check from an allowed address)" \
-                if resp.status == 403 else ""
             self.set("API-CUSTOMERS-CURRENT", CheckStatus.FAIL,
-                     f"HTTP {resp.status} with the access token; expected 200{hint}")
+                     f"HTTP {resp.status} with the access token; expected 200")
             return
         try:
             body = resp.json()
@@ -928,6 +933,9 @@ class _Run:
             self.set(check_id, CheckStatus.FAIL, str(exc))
             return
         code = _fdx_code(resp)
+        if resp.status == 403 and str(code) != str(_DENIED.code):
+            self.set(check_id, CheckStatus.WARN, f"{what}: {WAF_BLOCKED}")
+            return
         seen = f"{what}: HTTP {resp.status}" + (f", code {code!s:.20}" if code is not None else ", no FDX code")
         if resp.status == _DENIED.status and str(code) == str(_DENIED.code):
             self.set(check_id, CheckStatus.PASS, seen)

@@ -325,10 +325,27 @@ def test_api_without_a_login_runs_only_the_no_token_check(world, tls_server, cap
     api = tls_server(lambda handler: (403, b'{"message": "Forbidden"}'))  # a WAF in front
     ran = run(capsys, ["--discovery-url", world.good.discovery_url, "--cacert", str(world.tls.ca),
                        "--customers-url", f"{api.url}/customers/current", "--json"])
-    assert ran.status()["API-REJECTS-NO-TOKEN"] == "fail"
-    assert ran.detail("API-REJECTS-NO-TOKEN") == "no token: HTTP 403, no FDX code; expected 401 with code 602"
+    assert ran.status()["API-REJECTS-NO-TOKEN"] == "warn"
+    assert ran.detail("API-REJECTS-NO-TOKEN") == f"no token: {check.WAF_BLOCKED}"
     assert ran.status()["API-CUSTOMERS-CURRENT"] == ran.status()["API-REJECTS-BAD-TOKEN"] == "skip"
-    assert ran.code == 1
+    assert ran.code == 0 and ran.doc["verdict"] == "ready"
+
+
+def test_api_answering_403_to_a_token_is_a_warning_not_a_pass(world, tls_server, capsys):
+    api = tls_server(lambda handler: (403, b"Forbidden"))  # the WAF, from an address that is not Plaid's
+    ran = run(capsys, [*world.login_args(), "--customers-url", f"{api.url}/customers/current", "--json"],
+              Browser(world.tls.ca))
+    assert ran.ids("warn") == API_IDS and ran.ids("fail") == set() and ran.code == 0
+    assert ran.detail("API-CUSTOMERS-CURRENT") == f"with the access token: {check.WAF_BLOCKED}"
+
+
+def test_api_answering_500_fails(world, tls_server, capsys):
+    api = tls_server(lambda handler: (500, b'{"code": 500, "message": "Internal server error"}'))
+    ran = run(capsys, [*world.login_args(), "--customers-url", f"{api.url}/customers/current", "--json"],
+              Browser(world.tls.ca))
+    assert ran.ids("fail") == API_IDS and ran.code == 1
+    assert ran.detail("API-CUSTOMERS-CURRENT") == "HTTP 500 with the access token; expected 200"
+    assert ran.detail("API-REJECTS-NO-TOKEN") == "no token: HTTP 500, code 500; expected 401 with code 602"
 
 
 # --- stack outputs and Secrets Manager ---------------------------------------------------------------
