@@ -1,13 +1,16 @@
 """The ``plaid-ready`` command.
 
     plaid-ready plan --stack NAME [--json|--summary] [--dir PATH]    offline plan + Plaid readiness verdict
+    plaid-ready plan --stack NAME --compare BASE [--format text|markdown|json]
+                                                           what a change does to Plaid (docs/review.md)
     plaid-ready serve-customers --port N [--host H]        run the /customers/current Lambda locally
     plaid-ready check --discovery-url URL ...              live conformance check (readiness/check.py)
 
     plaid-ready --version
 
-Exit codes: 0 ready / ok, 1 a mandatory readiness rule fails, 2 usage or settings error,
-3 the program itself failed (a bug: please report it). With ``plan --json`` every outcome is JSON on
+Exit codes: 0 ready / ok, 1 a mandatory readiness rule fails (with --compare: newly fails), 2 usage or
+settings error, 3 the program itself failed (a bug: please report it), 4 (--compare only) a change that
+breaks Plaid. With ``plan --json`` every outcome is JSON on
 stdout: the plan, or ``{"schemaVersion": 1, "errors": [...]}`` with exit 2 (readiness/plan.schema.json).
 """
 
@@ -67,6 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     out.add_argument("--json", action="store_true",
                      help="machine-readable output (schema: readiness/plan.schema.json)")
     out.add_argument("--summary", action="store_true", help="only the verdict and the readiness table")
+    plan.add_argument("--compare", metavar="BASE", default=None,
+                      help="compare with a git revision or a file saved with --json: what the change does to "
+                           "Plaid (docs/review.md)")
+    plan.add_argument("--format", choices=("text", "markdown", "json"), default=None,
+                      help="output of --compare (default text; --json means json)")
     plan.add_argument("--dir", type=Path, default=None, help="project directory (default: this checkout)")
     plan.add_argument("--traceback", action="store_true", help="show a traceback if the program fails")
     # Its own arguments are parsed by lambdas.local_server (main() hands them over untouched).
@@ -102,6 +110,10 @@ def _plan(args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
     program_dir = _project_dir(args.dir)
+    if args.compare is not None:
+        return _compare(args, program_dir)
+    if args.format is not None:
+        return refuse(["--format goes with --compare (the plan itself has --json and --summary)"])
     stack = args.stack
     try:
         stack = resolve_stack(program_dir, args.stack)
@@ -126,6 +138,28 @@ def _plan(args: argparse.Namespace) -> int:
     else:
         print(report.to_text(summary_only=args.summary))
     return EXIT_NOT_READY if report.failed else EXIT_OK
+
+
+def _compare(args: argparse.Namespace, program_dir: Path) -> int:
+    from readiness.compare import run
+    from readiness.plan import UsageError, resolve_stack
+
+    fmt = args.format or ("json" if args.json else "text")
+    if args.summary or (args.json and fmt != "json"):
+        print("plaid-ready plan: --compare takes --format text|markdown|json (or --json), not --summary or "
+              "--json with another --format", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        stack = resolve_stack(program_dir, args.stack)
+    except UsageError as exc:
+        print(f"plaid-ready plan: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    text, code = run(program_dir, stack, args.compare, fmt)
+    if code in (EXIT_USAGE, EXIT_INTERNAL):
+        print(f"plaid-ready plan: {text}", file=sys.stderr)
+    else:
+        print(text)
+    return code
 
 
 def main(argv: list[str] | None = None) -> int:
