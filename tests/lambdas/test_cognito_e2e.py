@@ -220,10 +220,6 @@ def test_plaids_request_through_the_adapter_reaches_plaids_redirect(servers: Ser
                     ("scope", "openid"), ("state", STATE), ("nonce", NONCE)]
 
 
-@pytest.mark.xfail(strict=True, raises=urllib.error.HTTPError,
-                   reason="server.mjs TOKEN_PROFILE=cognito deletes aud from the access token, and oidc-provider "
-                          "refuses a JWT access token without aud (lib/models/formats/jwt.js): its token endpoint "
-                          "answers 500 until server.mjs hides aud instead of deleting it")
 def test_code_exchange_then_customers_current_with_the_cognito_contract(servers: Servers):
     doc = discovery(servers)
     code, _ = login(servers)

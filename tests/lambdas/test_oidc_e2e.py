@@ -237,10 +237,6 @@ def test_okta_shaped_tokens(op_okta: Op, logs):
     assert customers_current(tokens["access_token"])[1]["debugMessage"] == "missing claim"
 
 
-@pytest.mark.xfail(strict=True, raises=urllib.error.HTTPError,
-                   reason="server.mjs TOKEN_PROFILE=cognito deletes aud, and oidc-provider refuses a JWT access token "
-                          "without aud (lib/models/formats/jwt.js): the token endpoint answers 500 until server.mjs "
-                          "hides aud instead of deleting it")
 def test_cognito_shaped_tokens(op_cognito: Op):
     """Cognito: no aud; client_id and token_use=access instead. Plaid's offline_access is refused at authorize
     (so the flow sends openid only) and a refresh token comes anyway."""

@@ -95,7 +95,8 @@ const provider = new Provider(issuer, {
       jwt: async (_ctx, _token, jwt) => {
         const p = jwt.payload;
         if (cognito) {
-          delete p.aud;
+          // Cognito access tokens carry no aud; oidc-provider refuses to sign one whose aud is missing, so hide it.
+          Object.defineProperty(p, "aud", { value: p.aud, enumerable: false });
           p.token_use = "access";
           p.username = p.sub;
           return;
