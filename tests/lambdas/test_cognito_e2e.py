@@ -9,23 +9,13 @@ names, and ``/customers/current`` configured the way the Cognito tenant contract
 
 from __future__ import annotations
 
-import base64
-import html
-import http.cookiejar
 import json
-import os
-import re
-import shutil
-import socket
-import subprocess
 import threading
-import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import jwt
@@ -36,18 +26,12 @@ from components.tenant import TenantContract, TokenValidation
 from lambdas.customers_current import handler as customers
 from lambdas.scope_adapter import handler as adapter
 from lambdas.scope_adapter import names
+from tests.lambdas import oidc
 from tests.lambdas.idp import event
 
-HERE = Path(__file__).resolve().parent / "oidc_provider"
 CLIENT_ID, CLIENT_SECRET = "cognito-app-client-1", "f" * 52
 ACCOUNT = "3f8e6a1c-0b7d-4c55-9a2e-6d1b0c9e7a42"  # a Cognito sub is a UUID
 STATE, NONCE = "plaid-state-8c1d", "plaid-nonce-5e2f"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -88,52 +72,21 @@ def _adapter_server() -> ThreadingHTTPServer:
 
 @pytest.fixture(scope="module")
 def servers() -> Iterator[Servers]:
-    if shutil.which("node") is None:
-        pytest.fail("Node.js is required for the OIDC end-to-end test (see README, Quick start)")
-    if not (HERE / "node_modules" / "oidc-provider").is_dir():
-        pytest.fail("oidc-provider is not installed: run `npm ci --prefix tests/lambdas/oidc_provider` "
-                    "(make test does this)")
-    port = _free_port()
-    env = {**os.environ, "PORT": str(port), "CLIENT_ID": CLIENT_ID, "CLIENT_SECRET": CLIENT_SECRET,
-           "REDIRECT_URI": plaid.PLAID_REDIRECT_URI, "AUDIENCE": "https://api.firstplatypus.example/fdx",
-           "ACCESS_TOKEN_TTL": str(plaid.ACCESS_TOKEN_LIFETIME_SECONDS), "TOKEN_PROFILE": "cognito"}
-    proc = subprocess.Popen(["node", "server.mjs"], cwd=HERE, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
     http_server = _adapter_server()
     thread = threading.Thread(target=http_server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     try:
-        line = proc.stdout.readline()  # bounded: the process prints one line or exits
-        if not line.startswith("ready "):
-            pytest.fail(f"oidc-provider did not start: {line}{proc.stderr.read()[-2000:]}")
-        issuer = line.split()[1]
-        thread.start()
-        public = f"http://127.0.0.1:{http_server.server_address[1]}"
-        adapter.configure({names.UPSTREAM_ISSUER: issuer, names.UPSTREAM_BASE_URL: issuer,
-                           names.PUBLIC_BASE_URL: public})
-        yield Servers(issuer, public)
+        with oidc.provider(CLIENT_ID=CLIENT_ID, CLIENT_SECRET=CLIENT_SECRET, REDIRECT_URI=plaid.PLAID_REDIRECT_URI,
+                           AUDIENCE="https://api.firstplatypus.example/fdx", TOKEN_PROFILE="cognito",
+                           ACCESS_TOKEN_TTL=str(plaid.ACCESS_TOKEN_LIFETIME_SECONDS)) as issuer:
+            thread.start()
+            public = f"http://127.0.0.1:{http_server.server_address[1]}"
+            adapter.configure({names.UPSTREAM_ISSUER: issuer, names.UPSTREAM_BASE_URL: issuer,
+                               names.PUBLIC_BASE_URL: public})
+            yield Servers(issuer, public)
     finally:
         if thread.is_alive():
             http_server.shutdown()
         http_server.server_close()
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003
-        return None
-
-
-def _open(opener: urllib.request.OpenerDirector, url: str, data: dict | None = None) -> tuple[int, dict, str]:
-    body = urllib.parse.urlencode(data).encode() if data is not None else None
-    try:
-        with opener.open(urllib.request.Request(url, data=body), timeout=10) as resp:
-            return resp.status, dict(resp.headers), resp.read().decode()
-    except urllib.error.HTTPError as err:
-        return err.code, dict(err.headers), err.read().decode()
 
 
 def discovery(s: Servers) -> dict[str, Any]:
@@ -151,37 +104,14 @@ def plaid_authorize_url(doc: dict[str, Any]) -> str:
 
 def login(s: Servers) -> tuple[str, list[str]]:
     """Drive the browser from Plaid's request to Plaid's redirect URI; the code and every URL visited."""
-    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
-                                          _NoRedirect)
-    url, visited = plaid_authorize_url(discovery(s)), []
-    for _ in range(12):  # bounded: adapter, login, consent, redirects
-        visited.append(url)
-        status, headers, text = _open(browser, url)
-        location = headers.get("Location") or headers.get("location")
-        if status in (302, 303) and location:
-            if location.startswith(plaid.PLAID_REDIRECT_URI):
-                params = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query)
-                assert params["state"] == [STATE], params
-                return params["code"][0], visited
-            url = urllib.parse.urljoin(url, location)
-            continue
-        assert status == 200, (status, text[:500])
-        action = urllib.parse.urljoin(url, html.unescape(re.search(r'<form[^>]*action="([^"]+)"', text).group(1)))
-        prompt = re.search(r'name="prompt" value="(\w+)"', text).group(1)
-        form = {"prompt": prompt, "login": ACCOUNT, "password": "any"} if prompt == "login" else {"prompt": prompt}
-        status, headers, text = _open(browser, action, form)
-        assert status in (302, 303), (status, text[:500])
-        url = urllib.parse.urljoin(action, headers.get("Location") or headers.get("location"))
-    pytest.fail("authorization flow did not reach Plaid's redirect URI")
+    visited: list[str] = []
+    final = oidc.login(plaid_authorize_url(discovery(s)), account=ACCOUNT, redirect_uri=plaid.PLAID_REDIRECT_URI,
+                       visited=visited)
+    return oidc.code_from(final, STATE), visited
 
 
 def token_request(doc: dict[str, Any], form: dict) -> dict:
-    basic = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
-    req = urllib.request.Request(doc["token_endpoint"], data=urllib.parse.urlencode(form).encode(),
-                                 headers={"Authorization": f"Basic {basic}",
-                                          "Content-Type": "application/x-www-form-urlencoded"})
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        return json.loads(resp.read())
+    return oidc.token_request(doc["token_endpoint"], CLIENT_ID, CLIENT_SECRET, form)
 
 
 def cognito_contract(doc: dict[str, Any], client_id: str = CLIENT_ID) -> dict[str, str]:
@@ -199,8 +129,7 @@ def test_without_the_adapter_cognito_refuses_plaids_request(servers: Servers):
     """The control: Plaid's request sent straight to the Cognito-like provider is invalid_scope."""
     doc = discovery(servers)
     direct = plaid_authorize_url({"authorization_endpoint": f"{servers.issuer}{names.AUTHORIZE_PATH}"})
-    browser = urllib.request.build_opener(_NoRedirect)
-    status, _, text = _open(browser, direct)
+    status, _, text = oidc.open_url(oidc.browser(), direct)
     assert status == 400 and json.loads(text)["error"] == "invalid_scope"
     # Discovery as Plaid reads it: authorize here, offline_access advertised, tokens from Cognito itself.
     assert doc["authorization_endpoint"] == f"{servers.adapter}{names.AUTHORIZE_PATH}"

@@ -10,21 +10,11 @@ are the Okta org's).
 
 from __future__ import annotations
 
-import base64
-import html
-import http.cookiejar
 import json
-import os
 import re
-import shutil
-import socket
-import subprocess
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import jwt
 import pulumi
@@ -34,9 +24,9 @@ import plaid_contract as plaid
 from lambdas.customers_current import env as lambda_env
 from lambdas.customers_current import handler as lambda_handler
 from tests.harness import config_of, declare, settings_with
+from tests.lambdas import oidc
 from tests.lambdas.idp import event
 
-HERE = Path(__file__).resolve().parent / "oidc_provider"
 USER_ID = "00u1a2b3c4d5e6f7g8h9"  # an Okta user id: 00u + 17 characters
 LOGIN = "pat@firstplatypus.example"  # the user's Okta login: the access token's sub (PII)
 CLIENT_SECRET = "0123456789abcdef" * 4
@@ -62,98 +52,34 @@ def _contract_environment() -> dict[str, str]:
     return dict(out)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def op() -> Iterator[Op]:
-    if shutil.which("node") is None:
-        pytest.fail("Node.js is required for the OIDC end-to-end test (see README, Quick start)")
-    if not (HERE / "node_modules" / "oidc-provider").is_dir():
-        pytest.fail("oidc-provider is not installed: run `npm ci --prefix tests/lambdas/oidc_provider` "
-                    "(make test does this)")
     contract_env = _contract_environment()
-    port = _free_port()
     # The provider's client is Plaid's app as the component declares it: its client id and the audience.
-    environ = {**os.environ, "PORT": str(port), "CLIENT_ID": contract_env[lambda_env.TOKEN_CLIENT_ID],
-               "CLIENT_SECRET": CLIENT_SECRET, "REDIRECT_URI": plaid.PLAID_REDIRECT_URI,
-               "AUDIENCE": contract_env[lambda_env.TOKEN_AUDIENCE],
-               "ACCESS_TOKEN_TTL": str(plaid.ACCESS_TOKEN_LIFETIME_SECONDS),
-               "TOKEN_PROFILE": "okta", "OKTA_LOGINS": json.dumps({USER_ID: LOGIN})}
-    proc = subprocess.Popen(["node", "server.mjs"], cwd=HERE, env=environ, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        line = proc.stdout.readline()  # bounded: the process prints one line or exits
-        if not line.startswith("ready "):
-            pytest.fail(f"oidc-provider did not start: {line}{proc.stderr.read()[-2000:]}")
-        yield Op(line.split()[1], contract_env)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003
-        return None
-
-
-def _open(opener, url: str, data: dict | None = None) -> tuple[int, dict, str]:
-    body = urllib.parse.urlencode(data).encode() if data is not None else None
-    try:
-        with opener.open(urllib.request.Request(url, data=body), timeout=10) as resp:
-            return resp.status, dict(resp.headers), resp.read().decode()
-    except urllib.error.HTTPError as err:
-        return err.code, dict(err.headers), err.read().decode()
+    with oidc.provider(CLIENT_ID=contract_env[lambda_env.TOKEN_CLIENT_ID], CLIENT_SECRET=CLIENT_SECRET,
+                       REDIRECT_URI=plaid.PLAID_REDIRECT_URI, AUDIENCE=contract_env[lambda_env.TOKEN_AUDIENCE],
+                       ACCESS_TOKEN_TTL=str(plaid.ACCESS_TOKEN_LIFETIME_SECONDS), TOKEN_PROFILE="okta",
+                       OKTA_LOGINS=json.dumps({USER_ID: LOGIN})) as issuer:
+        yield Op(issuer, contract_env)
 
 
 def authorize(op: Op) -> str:
     """Log in as the Okta user id through the provider's pages and return the authorization code."""
-    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
-                                          _NoRedirect)
     # prompt=consent: oidc-provider honours offline_access only with it (Okta issues the refresh token without).
     query = urllib.parse.urlencode({"response_type": "code", "client_id": op.contract_env[lambda_env.TOKEN_CLIENT_ID],
                                     "redirect_uri": plaid.PLAID_REDIRECT_URI, "scope": " ".join(plaid.REQUIRED_SCOPES),
                                     "state": "plaid-state-okta", "prompt": "consent"})
-    url = f"{op.issuer}/auth?{query}"
-    for _ in range(10):  # bounded: login, consent, redirects
-        status, headers, text = _open(browser, url)
-        location = headers.get("Location") or headers.get("location")
-        if status in (302, 303) and location:
-            if location.startswith(plaid.PLAID_REDIRECT_URI):
-                params = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query)
-                assert params["state"] == ["plaid-state-okta"], params
-                return params["code"][0]
-            url = urllib.parse.urljoin(url, location)
-            continue
-        assert status == 200, (status, text[:500])
-        action = urllib.parse.urljoin(url, html.unescape(re.search(r'<form[^>]*action="([^"]+)"', text).group(1)))
-        prompt = re.search(r'name="prompt" value="(\w+)"', text).group(1)
-        form = {"prompt": prompt, "login": USER_ID, "password": "any"} if prompt == "login" else {"prompt": prompt}
-        status, headers, text = _open(browser, action, form)
-        assert status in (302, 303), (status, text[:500])
-        url = urllib.parse.urljoin(action, headers.get("Location") or headers.get("location"))
-    pytest.fail("authorization flow did not reach Plaid's redirect URI")
+    final = oidc.login(f"{op.issuer}/auth?{query}", account=USER_ID, redirect_uri=plaid.PLAID_REDIRECT_URI)
+    return oidc.code_from(final, "plaid-state-okta")
 
 
 def token_request(op: Op, form: dict) -> dict:
-    basic = base64.b64encode(f"{op.contract_env[lambda_env.TOKEN_CLIENT_ID]}:{CLIENT_SECRET}".encode()).decode()
-    req = urllib.request.Request(f"{op.issuer}/token", data=urllib.parse.urlencode(form).encode(),
-                                 headers={"Authorization": f"Basic {basic}",
-                                          "Content-Type": "application/x-www-form-urlencoded"})
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        return json.loads(resp.read())
+    return oidc.token_request(f"{op.issuer}/token", op.contract_env[lambda_env.TOKEN_CLIENT_ID], CLIENT_SECRET, form)
 
 
 def configure_from_contract(op: Op, **overrides: str) -> dict[str, str]:
     """The contract's environment with the loopback provider's issuer and JWKS (from discovery)."""
-    discovery = json.loads(urllib.request.urlopen(f"{op.issuer}/.well-known/openid-configuration", timeout=10).read())
+    discovery = oidc.discovery(op.issuer)
     environ = {**op.contract_env, lambda_env.TOKEN_ISSUER: discovery["issuer"],
                lambda_env.JWKS_URI: discovery["jwks_uri"], **overrides}
     lambda_handler.configure(environ)

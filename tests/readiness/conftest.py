@@ -7,13 +7,7 @@ configuration runs in its own process, all started at once and stopped at the en
 from __future__ import annotations
 
 import datetime
-import html
-import http.cookiejar
 import ipaddress
-import os
-import re
-import shutil
-import socket
 import ssl
 import subprocess
 import threading
@@ -32,9 +26,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 import plaid_contract as plaid
-from tests.harness import ROOT
+from tests.lambdas import oidc
 
-PROVIDER_DIR = ROOT / "tests" / "lambdas" / "oidc_provider"
 AUDIENCE = "https://api.firstplatypus.example/fdx"
 CLIENT_ID = "plaid-check-client"
 CLIENT_SECRET = "5ec12e7" + "0123456789abcdef" * 3 + "fedcba987"  # distinctive, so a leak is findable
@@ -90,12 +83,6 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
     return paths
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @dataclass
 class Op:
     issuer: str
@@ -110,51 +97,25 @@ def start_providers(configs: Mapping[str, Mapping[str, str]], tls: Tls, callback
     """One provider process per configuration, all over TLS, all allowing the check's loopback callback.
     Every configuration honours offline_access without prompt=consent and answers userinfo with the API's
     access token, as Auth0 and Okta do; each then adds its own knobs. Stop them with :func:`stop_providers`."""
-    if shutil.which("node") is None:
-        pytest.fail("Node.js is required for the check's end-to-end tests (see README, Quick start)")
-    if not (PROVIDER_DIR / "node_modules" / "oidc-provider").is_dir():
-        pytest.fail("oidc-provider is not installed: run `npm ci --prefix tests/lambdas/oidc_provider` "
-                    "(make test does this)")
     base = {"CLIENT_ID": CLIENT_ID, "CLIENT_SECRET": CLIENT_SECRET, "REDIRECT_URI": plaid.PLAID_REDIRECT_URI,
             "EXTRA_REDIRECT_URIS": callback, "AUDIENCE": AUDIENCE,
             "ACCESS_TOKEN_TTL": str(plaid.ACCESS_TOKEN_LIFETIME_SECONDS), "TLS_CERT": str(tls.cert),
             "TLS_KEY": str(tls.key), "OFFLINE_ACCESS_WITHOUT_PROMPT": "1", "USERINFO_ACCEPTS_ACCESS_TOKEN": "1"}
-    started: dict[str, tuple[int, subprocess.Popen]] = {}
-    ops: dict[str, Op] = {}
+    started: dict[str, subprocess.Popen] = {}
     try:
-        for name, knobs in configs.items():
-            port = free_port()
-            env = {**os.environ, **base, **knobs, "PORT": str(port)}
-            started[name] = port, subprocess.Popen(["node", "server.mjs"], cwd=PROVIDER_DIR, env=env,
-                                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for name, (_, proc) in started.items():
-            line = proc.stdout.readline()  # bounded: the process prints one line or exits
-            if not line.startswith("ready https://"):
-                pytest.fail(f"oidc-provider ({name}) did not start: {line}{proc.stderr.read()[-2000:]}")
-            ops[name] = Op(line.split()[1], proc)
+        for name, knobs in configs.items():  # all started first, then awaited: they boot in parallel
+            started[name] = oidc.spawn({**base, **knobs})
+        return {name: Op(oidc.wait_ready(proc, "https"), proc) for name, proc in started.items()}
     except BaseException:
-        stop_providers([p for _, p in started.values()])
+        stop_providers(list(started.values()))
         raise
-    return ops
 
 
 def stop_providers(processes: list[subprocess.Popen]) -> None:
-    for proc in processes:
-        proc.terminate()
-    for proc in processes:
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+    oidc.stop(processes)
 
 
 # --- the scripted browser -------------------------------------------------------------------------
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003
-        return None
 
 
 @dataclass
@@ -169,40 +130,10 @@ class Browser:
 
     def __call__(self, authorize_url: str) -> None:
         redirect_uri = urllib.parse.parse_qs(urllib.parse.urlsplit(authorize_url).query)["redirect_uri"][0]
-        ctx = ssl.create_default_context(cafile=str(self.ca))
-        opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=ctx),
-                                             urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
-                                             _NoRedirect)
-        url = authorize_url
-        for _ in range(12):  # bounded: login, consent, redirects
-            if url.startswith(redirect_uri):
-                self.seen.extend(v for k, v in urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query)
-                                 if k == "code")
-                self._open(opener, url)  # the real redirect to the check's listener
-                return
-            status, headers, text = self._open(opener, url)
-            location = headers.get("Location") or headers.get("location")
-            if status in (302, 303) and location:
-                url = urllib.parse.urljoin(url, location)
-                continue
-            assert status == 200, (status, text[:300])
-            action = urllib.parse.urljoin(url, html.unescape(re.search(r'<form[^>]*action="([^"]+)"', text).group(1)))
-            prompt = re.search(r'name="prompt" value="(\w+)"', text).group(1)
-            form = {"prompt": prompt, "login": self.account, "password": "any"} if prompt == "login" \
-                else {"prompt": prompt}
-            status, headers, text = self._open(opener, action, form)
-            assert status in (302, 303), (status, text[:300])
-            url = urllib.parse.urljoin(action, headers.get("Location") or headers.get("location"))
-        raise AssertionError("the login did not reach the redirect URI")
-
-    @staticmethod
-    def _open(opener, url: str, data: dict | None = None) -> tuple[int, dict, str]:
-        body = urllib.parse.urlencode(data).encode() if data is not None else None
-        try:
-            with opener.open(urllib.request.Request(url, data=body), timeout=10) as resp:
-                return resp.status, dict(resp.headers), resp.read().decode()
-        except urllib.error.HTTPError as err:
-            return err.code, dict(err.headers), err.read().decode()
+        opener = oidc.browser(ssl.create_default_context(cafile=str(self.ca)))
+        final = oidc.login(authorize_url, account=self.account, redirect_uri=redirect_uri, opener=opener)
+        self.seen.extend(v for k, v in urllib.parse.parse_qsl(urllib.parse.urlsplit(final).query) if k == "code")
+        oidc.open_url(opener, final)  # the real redirect to the check's listener
 
 
 # --- small TLS servers ----------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from lambdas.customers_current import env as lambda_env
 from readiness import check, check_schema
 from readiness.cli import main as cli_main
 from tests.harness import ROOT
+from tests.lambdas import oidc
 from tests.lambdas.conftest import spec_versions
 from tests.readiness.conftest import (
     ACCOUNT,
@@ -42,7 +43,6 @@ from tests.readiness.conftest import (
     Browser,
     Op,
     Tls,
-    free_port,
     start_providers,
     stop_providers,
 )
@@ -96,7 +96,7 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(tls: Tls) -> Iterator[World]:
-    port = free_port()
+    port = oidc.free_port()
     configs = {"good": {}, "docs-bad": DOCS_BAD, **{name: knobs for name, (knobs, *_) in MISCONFIGURATIONS.items()}}
     ops = start_providers(configs, tls, f"http://127.0.0.1:{port}/callback,http://localhost:{port}/callback")
     try:
@@ -356,7 +356,7 @@ def secrets_manager() -> Iterator[str]:
     """moto's Secrets Manager on 127.0.0.1, in server mode: boto3 in the check talks to it over HTTP."""
     from moto.server import ThreadedMotoServer
 
-    port = free_port()
+    port = oidc.free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:
