@@ -18,6 +18,7 @@ import pulumi_aws as aws
 
 import plaid_contract as plaid
 from components import options
+from components.function_logs import function_logs
 from components.monitoring import MonitoringArgs, PlaidApiMonitoring
 from components.settings import StackSettings
 from components.tenant import TenantContract
@@ -43,18 +44,6 @@ class CustomersApiArgs:
     tenant: TenantContract
 
 
-def log_policy(partition: str, region: str, account: str, log_group: str) -> str:
-    """The Lambda role's only permissions: write its own log group's streams."""
-    return json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Sid": "WriteOwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-        "Resource": f"arn:{partition}:logs:{region}:{account}:log-group:{log_group}:*"}]}, sort_keys=True)
-
-
-LAMBDA_ASSUME_ROLE: Final = json.dumps({"Version": "2012-10-17", "Statement": [{
-    "Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}]},
-    sort_keys=True)
-
-
 class PlaidCustomersApi(pulumi.ComponentResource):
     base_url: pulumi.Output[str]
     customers_current_url: pulumi.Output[str]
@@ -73,22 +62,11 @@ class PlaidCustomersApi(pulumi.ComponentResource):
         # -- the Lambda ------------------------------------------------------------------------------
         self.package = build.build_package(api_cfg.lambda_architecture, PYTHON_VERSION)
         self.function_name = f"{prefix}-customers-current"
-        log_group_name = f"/aws/lambda/{self.function_name}"
-        self.log_group = aws.cloudwatch.LogGroup(
-            f"{name}-fn-logs", name=log_group_name, retention_in_days=api_cfg.log_retention_days, tags=tags,
-            opts=options.child(self))
-        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        logs = function_logs(self, name, self.function_name, retention_days=api_cfg.log_retention_days, tags=tags,
+                             description="/customers/current Lambda: writes its own logs, nothing else")
+        self.log_group, self.role, self.role_policy = logs.log_group, logs.role, logs.role_policy
+        log_group_name = logs.log_group_name
         region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        self.role = aws.iam.Role(
-            f"{name}-fn-role", name=f"{prefix}-customers-current", assume_role_policy=LAMBDA_ASSUME_ROLE,
-            description="/customers/current Lambda: writes its own logs, nothing else", tags=tags,
-            opts=options.child(self))
-        self.role_policy = aws.iam.RolePolicy(
-            f"{name}-fn-logs-policy", role=self.role.id,
-            policy=pulumi.Output.all(partition.partition, region.region, identity.account_id).apply(
-                lambda a: log_policy(a[0], a[1], a[2], log_group_name)),
-            opts=options.child(self))
         self.function = aws.lambda_.Function(
             f"{name}-fn", name=self.function_name, description="Plaid Core Exchange GET /customers/current",
             runtime=RUNTIME, architectures=[api_cfg.lambda_architecture], handler=build.HANDLER,

@@ -26,7 +26,8 @@ import pulumi_aws as aws
 
 import plaid_contract as plaid
 from components import options
-from components.customers_api import LAMBDA_ASSUME_ROLE, PYTHON_VERSION, RUNTIME, log_policy
+from components.customers_api import PYTHON_VERSION, RUNTIME
+from components.function_logs import function_logs
 from components.waf import MANAGED_RULE_GROUPS, RATE_RULE
 from lambdas import build
 from lambdas.scope_adapter import names
@@ -98,7 +99,6 @@ class PlaidScopeAdapter(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         prefix, tags, custom = args.name_prefix, args.tags, args.custom_domain
         invoke = pulumi.InvokeOutputOptions(parent=self)
-        identity = aws.get_caller_identity_output(opts=invoke)
         region = aws.get_region_output(opts=invoke)
         partition = aws.get_partition_output(opts=invoke)
 
@@ -121,19 +121,10 @@ class PlaidScopeAdapter(pulumi.ComponentResource):
         # -- the Lambda --------------------------------------------------------------------------------
         self.package = build.build_function(build.SCOPE_ADAPTER, args.architecture, PYTHON_VERSION)
         self.function_name = f"{prefix}-scope-adapter"
-        log_group_name = f"/aws/lambda/{self.function_name}"
-        self.log_group = aws.cloudwatch.LogGroup(
-            f"{name}-fn-logs", name=log_group_name, retention_in_days=args.log_retention_days, tags=tags,
-            opts=options.child(self))
-        self.role = aws.iam.Role(
-            f"{name}-fn-role", name=self.function_name, assume_role_policy=LAMBDA_ASSUME_ROLE,
-            description="Scope adapter Lambda: writes its own logs, nothing else", tags=tags,
-            opts=options.child(self))
-        self.role_policy = aws.iam.RolePolicy(
-            f"{name}-fn-logs-policy", role=self.role.id,
-            policy=pulumi.Output.all(partition.partition, region.region, identity.account_id).apply(
-                lambda a: log_policy(a[0], a[1], a[2], log_group_name)),
-            opts=options.child(self))
+        logs = function_logs(self, name, self.function_name, retention_days=args.log_retention_days, tags=tags,
+                             description="Scope adapter Lambda: writes its own logs, nothing else")
+        self.log_group, self.role, self.role_policy = logs.log_group, logs.role, logs.role_policy
+        log_group_name = logs.log_group_name
         self.function = aws.lambda_.Function(
             f"{name}-fn", name=self.function_name,
             description="Plaid scope adapter for Cognito: discovery with offline_access, authorize without it",
