@@ -436,26 +436,3 @@ def comparison(program_dir: Path, stack: str, base: str) -> Comparison:
     except PlanFormatError as exc:
         raise CompareError(f"--compare {base}: {exc}") from None
     return compare_plans(base_plan, head_plan, stack, base)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m readiness.compare --stack NAME --compare BASE [--format F] [--dir D]`` until cli.py wires it."""
-    import argparse
-
-    ap = argparse.ArgumentParser(prog="plaid-ready plan --compare")
-    ap.add_argument("--stack", required=True)
-    ap.add_argument("--compare", required=True, metavar="BASE")
-    ap.add_argument("--format", default="text", choices=FORMATS)
-    ap.add_argument("--dir", type=Path, default=Path.cwd())
-    args = ap.parse_args(argv)
-    text, code = run(args.dir, args.stack, args.compare, args.format)
-    if code in (EXIT_USAGE, EXIT_INTERNAL):
-        print(f"plaid-ready plan: {text}", file=sys.stderr)
-    else:
-        print(text)
-    return code
-
-
-if __name__ == "__main__":
-    sys.exit(main())
-
