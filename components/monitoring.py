@@ -19,6 +19,7 @@ import pulumi_aws as aws
 
 import plaid_contract as plaid
 from components import options
+from lambdas.customers_current import names as lambda_names
 
 TYPE: Final = "plaid-ready-idp:api:PlaidApiMonitoring"
 PERIOD_SECONDS: Final = 300
@@ -135,6 +136,14 @@ class PlaidApiMonitoring(pulumi.ComponentResource):
             comparison_operator="GreaterThanThreshold", threshold=float(args.latency_p99_ms),
             namespace="AWS/ApiGateway", metric_name="Latency", dimensions=api, extended_statistic="p99",
             period=PERIOD_SECONDS, **common)
+        # The Lambda's own EMF metrics (Powertools: namespace, dimension service): it served cached keys because
+        # the IdP's JWKS could not be fetched (stale-if-error). Tokens still pass; a key rotation would not.
+        self.jwks_stale = aws.cloudwatch.MetricAlarm(
+            f"{name}-jwks-stale", name=f"{args.name_prefix}-customers-jwks-stale",
+            alarm_description="The Lambda serves cached signing keys: the IdP's JWKS could not be fetched",
+            comparison_operator="GreaterThanThreshold", threshold=0.0, namespace=lambda_names.METRICS_NAMESPACE,
+            metric_name=lambda_names.METRIC_JWKS_STALE, dimensions={"service": lambda_names.SERVICE},
+            statistic="Sum", period=PERIOD_SECONDS, **common)
         self.throttles = aws.cloudwatch.MetricAlarm(
             f"{name}-lambda-throttles", name=f"{args.name_prefix}-customers-lambda-throttles",
             alarm_description="The Lambda is being throttled", comparison_operator="GreaterThanThreshold",

@@ -208,6 +208,12 @@ def test_alarm_thresholds(dev):
     assert lat.input("extendedStatistic") == "p99" and lat.input("threshold") == 1500
     thr = alarms["fpb-customers-monitoring-lambda-throttles"]
     assert thr.input("metricName") == "Throttles" and thr.input("threshold") == 0
+    # The Lambda's EMF metric for stale-if-error (its namespace and service dimension, as Powertools emits them).
+    stale = alarms["fpb-customers-monitoring-jwks-stale"]
+    assert (stale.input("namespace"), stale.input("metricName"), stale.input("dimensions")) == (
+        "PlaidReadyIdp", "JwksStale", {"service": "customers-current"})
+    assert stale.input("statistic") == "Sum" and stale.input("threshold") == 0
+    assert stale.input("name") == "fpb-dev-customers-jwks-stale"  # within the topic policy's alarm prefix
     topic_arn = "arn:aws:sns:us-east-1:123456789012:fpb-dev-customers-api-alarms"
     assert all(a.input("alarmActions") == [topic_arn] and a.input("okActions") == [topic_arn]
                for a in alarms.values())
