@@ -151,7 +151,8 @@ class PlaidAuth0Tenant(pulumi.ComponentResource):
             f"{name}-plaid-credentials",
             ClientSecretArgs(client_id=self.client.client_id, name_prefix=s.name_prefix, environment=s.environment,
                              rotation_version=s.client_secret.version, tags=s.tags,
-                             readers=tuple(s.client_secret.readers)),
+                             readers=tuple(s.client_secret.readers),
+                             administrators=tuple(s.client_secret.administrators)),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.client_credentials = auth0.ClientCredentials(

@@ -7,12 +7,19 @@ The secret value is 32 CSPRNG bytes, hex (``random.RandomBytes``), unless the Id
 Rotation is deliberate: the value is regenerated only when ``rotation_version`` changes (a
 ``keepers`` entry), which the stack setting ``clientSecret.version`` controls.
 
-Who can read it: only the IAM roles in ``readers`` (the stack setting ``clientSecret.readers``). The KMS
-key policy gives the account root key *administration* (never decrypt) and lets the readers use the key
-only through Secrets Manager; the secret's resource policy lets the readers read it; both deny everyone
-else explicitly. Pulumi itself reads the secret on refresh and writes it on rotation, so the role that
-runs ``pulumi up`` must be one of the readers. With no readers the component declares neither policy
-(the key keeps AWS's default policy) and the readiness rule ``SECRET-POLICY`` fails.
+Who can do what (the stack settings ``clientSecret.readers`` and ``clientSecret.administrators``):
+
+- readers may read the secret (and decrypt it through Secrets Manager), nothing else;
+- administrators may also write it, delete or restore it, move ``AWSCURRENT`` (roll back), rotate,
+  replicate, tag and re-permission it, and encrypt with, disable, delete or re-permission its key.
+  Pulumi reads the secret on refresh and writes it on rotation and on every change of its policies, so
+  the role that runs ``pulumi up`` is an administrator (not a reader);
+- everyone else is denied all of it explicitly, whatever their IAM policies say. The account root keeps
+  key *administration* in the key policy (so IAM can delegate it, as AWS requires), never decrypt, and
+  the deny statements leave the destructive part to the administrators alone.
+
+With no administrators the component declares neither policy (the key keeps AWS's default policy) and
+the readiness rule ``SECRET-POLICY`` fails.
 """
 
 from __future__ import annotations
@@ -32,52 +39,91 @@ from components.settings import Environment
 
 TYPE = "plaid-ready-idp:secrets:PlaidClientSecret"
 
+# Action names: AWS Service Authorization Reference ("Actions, resources, and condition keys for AWS Key
+# Management Service" and "... for AWS Secrets Manager") and the Secrets Manager API reference's list of
+# operations (every operation is authorised by the IAM action of the same name).
+
 #: What the account root may do with the key: administer it, never use it (no Decrypt, no CreateGrant:
-#: ``kms:Create*`` would include it).
+#: ``kms:Create*`` would include it). It lets IAM policies delegate administration; the deny statements
+#: below then leave the destructive part to the administrators alone.
 KEY_ADMIN_ACTIONS: Final = (
     "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:Delete*", "kms:Describe*", "kms:Disable*", "kms:Enable*",
     "kms:Get*", "kms:List*", "kms:Put*", "kms:Revoke*", "kms:RotateKeyOnDemand", "kms:ScheduleKeyDeletion",
     "kms:TagResource", "kms:UntagResource", "kms:Update*",
 )
-#: What the readers may do with the key, through Secrets Manager only: decrypt the secret and, when Pulumi
-#: writes a new version, encrypt it.
-KEY_USE_ACTIONS: Final = ("kms:Decrypt", "kms:GenerateDataKey")
-#: Key uses denied to everyone who is not a reader (whatever their IAM policies or grants say).
-KEY_DENIED_ACTIONS: Final = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*",
-                             "kms:CreateGrant")
-#: What the readers may do with the secret.
+#: What readers and administrators may do with the key, through Secrets Manager only: decrypt the secret.
+KEY_READ_ACTIONS: Final = ("kms:Decrypt",)
+#: What administrators may also do with it through Secrets Manager: encrypt a new version (PutSecretValue).
+KEY_WRITE_ACTIONS: Final = ("kms:GenerateDataKey",)
+#: Denied to everyone who is neither a reader nor an administrator.
+KEY_DENIED_READ_ACTIONS: Final = ("kms:Decrypt",)
+#: Denied to everyone but the administrators: using the key to write, granting it, and every action that
+#: destroys, disables or re-permissions it (a disabled or deleted key makes the secret unreadable).
+KEY_MANAGEMENT_ACTIONS: Final = (
+    "kms:CreateGrant", "kms:DeleteAlias", "kms:DisableKey", "kms:DisableKeyRotation", "kms:Encrypt",
+    "kms:GenerateDataKey*", "kms:PutKeyPolicy", "kms:ReEncrypt*", "kms:ReplicateKey", "kms:RevokeGrant",
+    "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateAlias",
+    "kms:UpdateKeyDescription", "kms:UpdatePrimaryRegion",
+)
+#: What readers (and administrators) may do with the secret.
 SECRET_READ_ACTIONS: Final = ("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue")
-#: Denied to everyone who is not a reader: reading the value, writing it, and changing who may.
-SECRET_DENIED_ACTIONS: Final = (
-    "secretsmanager:DeleteResourcePolicy", "secretsmanager:GetSecretValue", "secretsmanager:PutResourcePolicy",
-    "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecret",
+#: Denied to everyone who is neither a reader nor an administrator.
+SECRET_DENIED_READ_ACTIONS: Final = ("secretsmanager:GetSecretValue",)
+#: Denied to everyone but the administrators: writing the value, deleting or restoring the secret, rolling
+#: ``AWSCURRENT`` back (UpdateSecretVersionStage), rotation, replication, tags (tag-based access) and
+#: changing who may do any of it.
+SECRET_MANAGEMENT_ACTIONS: Final = (
+    "secretsmanager:CancelRotateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret",
+    "secretsmanager:PutResourcePolicy", "secretsmanager:PutSecretValue",
+    "secretsmanager:RemoveRegionsFromReplication", "secretsmanager:ReplicateSecretToRegions",
+    "secretsmanager:RestoreSecret", "secretsmanager:RotateSecret", "secretsmanager:StopReplicationToReplica",
+    "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret",
+    "secretsmanager:UpdateSecretVersionStage",
 )
 
 
-def key_policy(partition: str, account: str, region: str, readers: Sequence[str]) -> str:
-    """The client-secret key's policy: administration for the account root, use by ``readers`` through
-    Secrets Manager, use denied to everyone else."""
+def _not(principals: Sequence[str]) -> dict[str, Any]:
+    return {"ArnNotEquals": {"aws:PrincipalArn": list(principals)}}
+
+
+def key_policy(partition: str, account: str, region: str, readers: Sequence[str],
+               administrators: Sequence[str]) -> str:
+    """The client-secret key's policy: administration for the account root (delegated through IAM), decrypt
+    through Secrets Manager for readers and administrators, encrypt for administrators; decrypt denied to
+    everyone else, and writing, granting, disabling, deleting or re-permissioning the key denied to
+    everyone but the administrators."""
+    via = {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}}
+    everyone_reading = [*administrators, *readers]
     return json.dumps({"Version": "2012-10-17", "Statement": [
         {"Sid": "KeyAdministrationByTheAccount", "Effect": "Allow",
          "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
          "Action": list(KEY_ADMIN_ACTIONS), "Resource": "*"},
-        {"Sid": "UseByReadersThroughSecretsManager", "Effect": "Allow", "Principal": {"AWS": list(readers)},
-         "Action": list(KEY_USE_ACTIONS), "Resource": "*",
-         "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}}},
-        {"Sid": "DenyUseToEveryoneElse", "Effect": "Deny", "Principal": {"AWS": "*"},
-         "Action": list(KEY_DENIED_ACTIONS), "Resource": "*",
-         "Condition": {"ArnNotEquals": {"aws:PrincipalArn": list(readers)}}},
+        {"Sid": "DecryptByReadersAndAdministratorsThroughSecretsManager", "Effect": "Allow",
+         "Principal": {"AWS": everyone_reading}, "Action": list(KEY_READ_ACTIONS), "Resource": "*",
+         "Condition": via},
+        {"Sid": "EncryptByAdministratorsThroughSecretsManager", "Effect": "Allow",
+         "Principal": {"AWS": list(administrators)}, "Action": list(KEY_WRITE_ACTIONS), "Resource": "*",
+         "Condition": via},
+        {"Sid": "DenyDecryptToEveryoneElse", "Effect": "Deny", "Principal": {"AWS": "*"},
+         "Action": list(KEY_DENIED_READ_ACTIONS), "Resource": "*", "Condition": _not(everyone_reading)},
+        {"Sid": "DenyManagementToAllButAdministrators", "Effect": "Deny", "Principal": {"AWS": "*"},
+         "Action": list(KEY_MANAGEMENT_ACTIONS), "Resource": "*", "Condition": _not(administrators)},
     ]}, sort_keys=True)
 
 
-def secret_policy(readers: Sequence[str]) -> str:
-    """The secret's resource policy: ``readers`` may read it; nobody else may read, write or re-permission it."""
+def secret_policy(readers: Sequence[str], administrators: Sequence[str]) -> str:
+    """The secret's resource policy: readers and administrators may read it; only administrators may write,
+    delete, restore, roll back, rotate, replicate, tag or re-permission it; both denied to everyone else."""
+    everyone_reading = [*administrators, *readers]
     return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "ReadByReaders", "Effect": "Allow", "Principal": {"AWS": list(readers)},
+        {"Sid": "ReadByReadersAndAdministrators", "Effect": "Allow", "Principal": {"AWS": everyone_reading},
          "Action": list(SECRET_READ_ACTIONS), "Resource": "*"},
-        {"Sid": "DenyEveryoneElse", "Effect": "Deny", "Principal": {"AWS": "*"},
-         "Action": list(SECRET_DENIED_ACTIONS), "Resource": "*",
-         "Condition": {"ArnNotEquals": {"aws:PrincipalArn": list(readers)}}},
+        {"Sid": "ManageByAdministrators", "Effect": "Allow", "Principal": {"AWS": list(administrators)},
+         "Action": list(SECRET_MANAGEMENT_ACTIONS), "Resource": "*"},
+        {"Sid": "DenyReadToEveryoneElse", "Effect": "Deny", "Principal": {"AWS": "*"},
+         "Action": list(SECRET_DENIED_READ_ACTIONS), "Resource": "*", "Condition": _not(everyone_reading)},
+        {"Sid": "DenyManagementToAllButAdministrators", "Effect": "Deny", "Principal": {"AWS": "*"},
+         "Action": list(SECRET_MANAGEMENT_ACTIONS), "Resource": "*", "Condition": _not(administrators)},
     ]}, sort_keys=True)
 
 
@@ -91,9 +137,12 @@ class ClientSecretArgs:
     #: A secret the IdP generated itself (Cognito). None: generate one here with the CSPRNG.
     supplied_secret: pulumi.Input[str] | None = None
     tags: dict[str, str] = field(default_factory=dict)
-    #: IAM role ARNs that may read the secret (``settings.client_secret.readers``), including the role that
-    #: runs ``pulumi up``. Empty: no key or secret policy is declared and SECRET-POLICY fails.
+    #: IAM role ARNs that may read the secret (``settings.client_secret.readers``), and nothing else.
     readers: Sequence[str] = ()
+    #: IAM role ARNs that may also write, delete, roll back, rotate, replicate or re-permission the secret and
+    #: its key (``settings.client_secret.administrators``), including the role that runs ``pulumi up``.
+    #: Empty: no key or secret policy is declared and SECRET-POLICY fails.
+    administrators: Sequence[str] = ()
 
 
 class PlaidClientSecret(pulumi.ComponentResource):
@@ -111,18 +160,20 @@ class PlaidClientSecret(pulumi.ComponentResource):
             raise ValueError("ClientSecretArgs.rotation_version must be 1 or more")
         protect = args.environment is Environment.PROD
         physical = f"plaid-ready-idp/{args.name_prefix}/plaid-client"
-        readers = list(args.readers)
-        if len(set(readers)) != len(readers) or any("*" in r for r in readers):
-            raise ValueError("ClientSecretArgs.readers must be distinct IAM role ARNs without wildcards")
+        readers, administrators = list(args.readers), list(args.administrators)
+        everyone = readers + administrators
+        if len(set(everyone)) != len(everyone) or any("*" in r or not r for r in everyone):
+            raise ValueError("ClientSecretArgs.readers and administrators must be distinct IAM role ARNs without "
+                             "wildcards, none in both lists")
 
         policy: Any = None
-        if readers:
+        if administrators:
             invoke = pulumi.InvokeOutputOptions(parent=self)
             account = aws.get_caller_identity_output(opts=invoke).account_id
             region = aws.get_region_output(opts=invoke).region
             partition = aws.get_partition_output(opts=invoke).partition
             policy = pulumi.Output.all(partition, account, region).apply(
-                lambda a: key_policy(a[0], a[1], a[2], readers))
+                lambda a: key_policy(a[0], a[1], a[2], readers, administrators))
         self.key = aws.kms.Key(
             f"{name}-key",
             description=f"Encrypts Plaid's client credentials ({args.name_prefix})",
@@ -163,11 +214,11 @@ class PlaidClientSecret(pulumi.ComponentResource):
             opts=options.child(self, stateful=True, protect=protect),
         )
         self.policy = None
-        if readers:
+        if administrators:
             self.policy = aws.secretsmanager.SecretPolicy(
                 f"{name}-policy",
                 secret_arn=self.secret.arn,
-                policy=secret_policy(readers),
+                policy=secret_policy(readers, administrators),
                 block_public_policy=True,
                 opts=options.child(self),
             )

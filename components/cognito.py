@@ -141,7 +141,8 @@ class PlaidCognitoTenant(pulumi.ComponentResource):
             ClientSecretArgs(client_id=self.client.id, name_prefix=prefix, environment=s.environment,
                              rotation_version=s.client_secret.version,
                              supplied_secret=pulumi.Output.secret(self.client.client_secret), tags=s.tags,
-                             readers=tuple(s.client_secret.readers)),
+                             readers=tuple(s.client_secret.readers),
+                             administrators=tuple(s.client_secret.administrators)),
             opts=pulumi.ResourceOptions(parent=self))
 
         # -- the scope adapter -------------------------------------------------------------------------------

@@ -134,7 +134,8 @@ class PlaidOktaTenant(pulumi.ComponentResource):
             f"{name}-plaid-credentials",
             ClientSecretArgs(client_id=self.client_id.hex, name_prefix=s.name_prefix, environment=s.environment,
                              rotation_version=s.client_secret.version, tags=s.tags,
-                             readers=tuple(s.client_secret.readers)),
+                             readers=tuple(s.client_secret.readers),
+                             administrators=tuple(s.client_secret.administrators)),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.app = okta.app.OAuth(

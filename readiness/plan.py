@@ -17,11 +17,11 @@ import pulumi
 import yaml
 
 from components.settings import parse_settings
+from components.settings.stack_file import SECURE_PLACEHOLDER, is_secure, read_stack_file
 from readiness.checklist import Context, Result, Status, all_rules, evaluate
 
 SECRET_SHOWN = "[secret]"
 UNKNOWN_SHOWN = "(known after apply)"
-SECURE_PLACEHOLDER = "[secret: secure config value, cannot be decrypted offline]"
 
 HEADER = (
     "This offline plan of stack '{stack}' (project {project}, region {region}) shows what the program "
@@ -100,7 +100,7 @@ def load_stack_config(program_dir: Path, stack: str) -> StackConfig:
         known = ", ".join(available_stacks(program_dir)) or "none"
         raise UsageError(f"stack '{stack}': no file {path.relative_to(program_dir)}; available stacks: {known}")
     try:
-        doc = yaml.safe_load(path.read_text()) or {}
+        doc = read_stack_file(path) or {}  # refuses duplicate keys (SettingsError, exit 2)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -122,6 +122,11 @@ def load_stack_config(program_dir: Path, stack: str) -> StackConfig:
         if isinstance(value, dict) and set(value) == {"secure"}:
             config[key] = SECURE_PLACEHOLDER
             secret.append(key)
+        elif _contains_secure(value) and not key.startswith(f"{project}:"):
+            # A provider key with secure: values inside (`pulumi config set --secret --path`): they cannot
+            # be decrypted offline; each becomes the placeholder, and the key is marked secret.
+            config[key] = json.dumps(_placeholders(value))
+            secret.append(key)
         elif _contains_secure(value):
             raise UsageError(f"{key}: holds a secure: value inside a structured setting; none of its fields "
                              "is secret, so set them in plain text")
@@ -137,6 +142,16 @@ def load_stack_config(program_dir: Path, stack: str) -> StackConfig:
     for key, value in raw.items():
         put(str(key), value)
     return StackConfig(project, stack, config, secret)
+
+
+def _placeholders(value: Any) -> Any:
+    if is_secure(value):
+        return SECURE_PLACEHOLDER
+    if isinstance(value, dict):
+        return {k: _placeholders(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_placeholders(v) for v in value]
+    return value
 
 
 def _contains_secure(value: Any) -> bool:

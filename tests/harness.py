@@ -30,8 +30,8 @@ BASE_SETTINGS: dict[str, Any] = {
     "idp": "auth0",
     "institution": {"name": "First Platypus Bank", "code": "fpb"},
     "audience": "https://api.firstplatypus.example/fdx",
-    # The role that runs `pulumi up` may read Plaid's client secret (key and secret policies; SECRET-POLICY).
-    "clientSecret": {"readers": ["arn:aws:iam::111122223333:role/plaid-ready-deployer"]},
+    # The role that runs `pulumi up` administers Plaid's client secret (key and secret policies; SECRET-POLICY).
+    "clientSecret": {"administrators": ["arn:aws:iam::111122223333:role/plaid-ready-deployer"]},
     "auth0": {"domain": "first-platypus-dev.us.auth0.com"},
 }
 

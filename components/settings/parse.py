@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -12,13 +13,14 @@ from pydantic import ValidationError
 from components.settings.base import AWS_REGION_PATTERN, PROJECT, SettingsError
 from components.settings.errors import format_errors, split_model_errors
 from components.settings.stack import StackSettings
+from components.settings.stack_file import (
+    SECURE_PLACEHOLDER,
+    check_stack_file,
+    credential_problem,
+    is_credential_key,
+    plaintext_credentials,
+)
 
-#: Config keys outside our namespace that carry credentials (``aws:accessKey``, ``aws:secretKey``,
-#: ``aws:token``, ``auth0:clientSecret``, ``okta:apiToken``, ``okta:privateKey``...), matched on the key's
-#: last word with ``-`` and ``_`` removed. If a stack file sets one, it must be a ``secure:`` value. (The
-#: providers read these; we only check how they are stored.)
-_CREDENTIAL_KEY = re.compile(r"(secret|secretkey|accesskey|accesskeyid|password|passwd|passphrase|token|privatekey|"
-                             r"apikey|clientassertionprivatekey)$", re.IGNORECASE)
 #: An AWS access key id in a plain-text value, whatever its key is called.
 _AWS_ACCESS_KEY_ID = re.compile(r"(?<![A-Z0-9])(AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])")
 REGION_KEY = "aws:region"
@@ -35,6 +37,21 @@ def _decode(value: Any) -> Any:
         except json.JSONDecodeError:
             return value
     return value
+
+
+def _provider_key_problems(key: str, raw: Any, secret: bool) -> list[str]:
+    """Plain-text credentials in a provider-namespace key, at any depth (one line per path, never a value).
+
+    A structured value (JSON text, as the CLI passes it) is walked: nested ``secure:`` values arrive as
+    the offline plan's placeholder. A structured key the Pulumi CLI marked secret arrives decrypted, so
+    which of its leaves were ``secure:`` cannot be told here: :func:`load_settings` checks the stack file
+    itself for those."""
+    value = _decode(raw)
+    if not isinstance(value, dict | list):
+        return [credential_problem(key)] if is_credential_key(key.partition(":")[2]) and not secret else []
+    if secret and SECURE_PLACEHOLDER not in json.dumps(value):
+        return []
+    return [credential_problem(path) for path in plaintext_credentials(key, value)]
 
 
 def parse_settings(config: Mapping[str, Any], secret_keys: Iterable[str] = ()) -> StackSettings:
@@ -70,11 +87,7 @@ def parse_settings(config: Mapping[str, Any], secret_keys: Iterable[str] = ()) -
             refused.add(name)
             continue
         if namespace != PROJECT:
-            if _CREDENTIAL_KEY.search(name.replace("-", "").replace("_", "")) and key not in secret:
-                problems.append(
-                    f"{key}: holds a credential but is stored in plain text; remove it from the stack file "
-                    f"and set it with `pulumi config set --secret {key}` (or the provider's environment "
-                    f"variable)")
+            problems.extend(_provider_key_problems(key, config[key], key in secret))
             continue
         if key in secret:
             problems.append(
@@ -99,9 +112,31 @@ def parse_settings(config: Mapping[str, Any], secret_keys: Iterable[str] = ()) -
     return settings
 
 
+def _stack_file() -> Path | None:
+    """The stack file the Pulumi CLI read for this program (``<stackConfigDir>/Pulumi.<stack>.yaml`` beside
+    the ``Pulumi.yaml`` in the working directory), or None where there is none (config from elsewhere)."""
+    import pulumi
+    import yaml
+
+    project = Path.cwd() / "Pulumi.yaml"
+    try:
+        doc = yaml.safe_load(project.read_text())
+        stack = pulumi.get_stack()
+    except (OSError, yaml.YAMLError):
+        return None
+    base = project.parent / str((doc or {}).get("stackConfigDir") or ".") if isinstance(doc, dict) else project.parent
+    path = base / f"Pulumi.{stack}.yaml"
+    return path if path.is_file() else None
+
+
 def load_settings() -> StackSettings:
-    """Read and validate the current stack's settings through the Pulumi runtime's config."""
+    """Read and validate the current stack's settings through the Pulumi runtime's config, after checking
+    the stack file itself (duplicate keys, plain-text credentials at any depth) where it is found."""
     from pulumi.runtime import config as rc
+
+    path = _stack_file()
+    if path is not None:
+        check_stack_file(path)
 
     keys = set(rc.CONFIG.get()) | set(rc.get_config_env())
     secret = set(rc._SECRET_KEYS.get()) | set(rc.get_config_secret_keys_env())

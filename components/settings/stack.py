@@ -45,28 +45,45 @@ class ConsistencyKey(SettingsModel):
                         description="letters, digits, _ . : -", examples=["fpb-"])
 
 
-#: An IAM role ARN (no wildcards): who may read Plaid's client secret.
+#: An IAM role ARN (no wildcards): who may read or administer Plaid's client secret.
 ROLE_ARN_PATTERN: Final = r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$"
 MAX_READERS: Final = 10
+MAX_ADMINISTRATORS: Final = 5
+
+_RoleArn = Annotated[str, Field(pattern=ROLE_ARN_PATTERN,
+                                examples=["arn:aws:iam::111122223333:role/plaid-ready-deployer"])]
 
 
 class ClientSecret(SettingsModel):
     """The Plaid client's secret. Bump ``version`` to rotate: that, and only that, mints a new value."""
 
     version: int = Field(default=1, ge=1, le=10_000)
-    readers: list[Annotated[str, Field(pattern=ROLE_ARN_PATTERN,
-                                       examples=["arn:aws:iam::111122223333:role/plaid-ready-deployer"])]] = Field(
+    readers: list[_RoleArn] = Field(
         default_factory=list, max_length=MAX_READERS,
-        description="IAM role ARNs allowed to read the secret and decrypt its KMS key; list the role that runs "
-                    "pulumi up",
+        description="IAM role ARNs allowed to read the secret and decrypt it (nothing else); not the role that "
+                    "runs pulumi up (list it under administrators)",
+        examples=[["arn:aws:iam::111122223333:role/fpb-plaid-onboarding"]])
+    administrators: list[_RoleArn] = Field(
+        default_factory=list, max_length=MAX_ADMINISTRATORS,
+        description="IAM role ARNs allowed to write, delete, roll back, rotate, replicate or re-permission the "
+                    "secret and its KMS key (and to read it); list the role that runs pulumi up",
         examples=[["arn:aws:iam::111122223333:role/plaid-ready-deployer"]])
 
-    @field_validator("readers")
+    @field_validator("readers", "administrators")
     @classmethod
     def _unique(cls, values: list[str]) -> list[str]:
         if len(set(values)) != len(values):
             raise ValueError("contains duplicates")
         return values
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> ClientSecret:
+        both = [i for i, arn in enumerate(self.readers) if arn in self.administrators]
+        if both:
+            raise ValueError(
+                f"readers: entry {both[0]} is also in administrators; administrators may read already, and "
+                "readers may only read: list the role once, under administrators if it runs pulumi up")
+        return self
 
 
 #: The widest extra range the allowlist accepts: /16 IPv4 (65,536 addresses), /48 IPv6 (one site).

@@ -94,6 +94,21 @@ def principals(st: dict[str, Any], kind: str = "AWS") -> list[str]:
     return listed(p.get(kind)) if isinstance(p, dict) else []
 
 
+#: Actions on the client secret that only its administrators may take (deny to everyone else required):
+#: deleting it (``ForceDeleteWithoutRecovery`` is immediate), rolling ``AWSCURRENT`` back, writing it,
+#: rotation, restore, replication, tags (tag-based access) and changing its resource policy. Names from
+#: AWS's Service Authorization Reference for Secrets Manager (one IAM action per API operation).
+SECRET_MANAGEMENT: tuple[str, ...] = tuple(f"secretsmanager:{a}" for a in (
+    "DeleteSecret", "UpdateSecretVersionStage", "RotateSecret", "CancelRotateSecret", "RestoreSecret",
+    "ReplicateSecretToRegions", "RemoveRegionsFromReplication", "StopReplicationToReplica", "PutResourcePolicy",
+    "DeleteResourcePolicy", "PutSecretValue", "UpdateSecret", "TagResource", "UntagResource"))
+#: The matching actions on its KMS key: destroying, disabling or re-permissioning the key makes the secret
+#: unreadable; encrypting or granting lets someone else write or read it.
+KEY_MANAGEMENT: tuple[str, ...] = tuple(f"kms:{a}" for a in (
+    "ScheduleKeyDeletion", "DisableKey", "DisableKeyRotation", "PutKeyPolicy", "CreateGrant", "Encrypt",
+    "GenerateDataKey", "ReEncryptFrom", "ReEncryptTo", "TagResource", "UntagResource", "UpdateAlias", "DeleteAlias"))
+
+
 def _exempt(st: dict[str, Any]) -> list[str] | None:
     """For a Deny to everyone "unless aws:PrincipalArn is one of these": the exempt ARNs, else None."""
     cond = st.get("Condition") if isinstance(st.get("Condition"), dict) else {}
@@ -106,11 +121,17 @@ def _exempt(st: dict[str, Any]) -> list[str] | None:
     return None
 
 
-def judge_restricted(doc: Any, action: str) -> tuple[list[str], list[str]]:
-    """(problems, readers) of a resource policy that must let only listed principals do ``action``.
+def _exact(arn: str) -> bool:
+    return bool(arn.strip()) and not any(c in arn for c in "*?")
 
-    Open: an Allow of ``action`` to everyone ("*") or to an account root (every administrator of that
-    account). Closed: a Deny of ``action`` to everyone whose only exemption is a list of exact ARNs.
+
+def judge_restricted(doc: Any, action: str, allow_root: bool = False) -> tuple[list[str], list[str]]:
+    """(problems, exempt principals) of a resource policy that must let only listed principals do ``action``.
+
+    Open: an Allow of ``action`` to everyone ("*") or, unless ``allow_root``, to an account root (every
+    administrator of that account). Closed: a Deny of ``action`` to everyone whose only exemption is a
+    non-empty list of exact ARNs. A Deny whose exemption list is empty (or holds an empty string) locks
+    everyone out, the listed principals included: that is a problem too, never a closed policy.
     """
     problems: list[str] = []
     readers: list[str] = []
@@ -121,16 +142,42 @@ def judge_restricted(doc: Any, action: str) -> tuple[list[str], list[str]]:
             if "*" in who:
                 problems.append(f"allows {action} to everyone")
             roots = [p for p in who if p.endswith(":root") or p.isdigit()]
-            if roots:
+            if roots and not allow_root:
                 problems.append(f"allows {action} to the account root (any administrator)")
     denies = [st for st in sts if st.get("Effect") == "Deny" and covers(st, action) and "*" in principals(st)]
     exempt = [_exempt(st) for st in denies]
-    closed = [e for e in exempt if e is not None and e and not any("*" in x or "?" in x for x in e)]
+    if any(e is not None and (not e or not all(x.strip() for x in e)) for e in exempt):
+        problems.append(f"denies {action} to everyone with an empty exemption list: nobody may do it, not even "
+                        "the principals meant to (a lock-out); list them")
+        return problems, readers
+    closed = [e for e in exempt if e is not None and all(_exact(x) for x in e)]
     if not denies or not closed or any(e is None for e in exempt):
         problems.append(f"no explicit deny of {action} to everyone but the listed principals")
     else:
         readers = sorted({x for e in closed for x in e})
     return problems, readers
+
+
+def _management(doc: Any, actions: tuple[str, ...]) -> tuple[list[str], set[str]]:
+    """(problems, administrators) for the actions only administrators may take: each must be denied to
+    everyone but one non-empty list of exact ARNs (the account root may hold them: the deny wins)."""
+    missing, locked, admins = [], [], set()
+    for action in actions:
+        found, who = judge_restricted(doc, action, allow_root=True)
+        if any("empty exemption" in p for p in found):
+            locked.append(action)
+        elif found:
+            missing.append(action)
+        else:
+            admins.update(who)
+    problems = []
+    if locked:
+        problems.append(f"denies {', '.join(locked)} to everyone with an empty exemption list (a lock-out: nobody "
+                        "could update, rotate or delete it, pulumi up included)")
+    if missing:
+        problems.append(f"does not deny {', '.join(missing)} to everyone but named administrators (any IAM "
+                        "principal of the account allowed by its own policies could do it)")
+    return problems, admins
 
 
 def _doc(resource: Resource, key: str) -> tuple[Any, str | None]:
@@ -158,6 +205,7 @@ def _secret_policies(ctx: Context) -> Finding:
         return fail("no Secrets Manager secret", "declare the client credentials with PlaidClientSecret")
     problems: list[str] = []
     readers: set[str] = set()
+    admins: set[str] = set()
     keys, policies = ctx.of_type(KMS_KEY), ctx.of_type(SECRET_POLICY)
     for s in secrets:
         linked = _linked(s, keys, "kmsKeyId")
@@ -172,6 +220,9 @@ def _secret_policies(ctx: Context) -> Finding:
             found, who = judge_restricted(doc, "kms:Decrypt")
             problems += [f"{key.name}: {p}" for p in found]
             readers.update(who)
+            found, who = _management(doc, KEY_MANAGEMENT)
+            problems += [f"{key.name}: {p}" for p in found]
+            admins.update(who)
         mine = [p for p in policies if s.urn in (getattr(p, "dependencies", []) or [])
                 or (p.input("secretArn") is not None and p.input("secretArn") == s.input("arn"))]
         if not mine:
@@ -183,15 +234,21 @@ def _secret_policies(ctx: Context) -> Finding:
                 continue
             found, who = judge_restricted(doc, "secretsmanager:GetSecretValue")
             problems += [f"{pol.name}: {p}" for p in found]
+            readers.update(who)
+            found, who = _management(doc, SECRET_MANAGEMENT)
+            problems += [f"{pol.name}: {p}" for p in found]
+            admins.update(who)
             if pol.input("blockPublicPolicy") is not True:
                 problems.append(f"{pol.name}: blockPublicPolicy is not true")
-            readers.update(who)
     if problems:
-        return fail("; ".join(problems), "list the IAM roles that may read the client secret in clientSecret.readers "
-                    "(include the role that runs pulumi up): the key and secret policies then allow only them "
-                    "and deny everyone else")
-    return ok(f"key and secret policies: only {', '.join(sorted(readers))} may decrypt/read; the account "
-              "administers the key but cannot decrypt")
+        return fail("; ".join(problems), "list in clientSecret.administrators the IAM roles that may change or delete "
+                    "the client secret (the role that runs pulumi up) and in clientSecret.readers those that may "
+                    "only read it: the key and secret policies then allow only them and deny everyone else")
+    only_readers = sorted(readers - admins)
+    return ok(f"key and secret policies: only {', '.join(sorted(readers))} may decrypt/read"
+              + (f" ({', '.join(only_readers)}: read only)" if only_readers else "")
+              + f"; only {', '.join(sorted(admins))} may write, delete, roll back, rotate, replicate or "
+              "re-permission the secret and its key; the account administers the key but cannot decrypt")
 
 
 def _csprng_secret(ctx: Context) -> Finding:
@@ -227,8 +284,9 @@ def _recovery_window(ctx: Context) -> Finding:
 RULES: tuple[Rule, ...] = (
     Rule("SECRET-STORE", "Client secret never in plain text: Secrets Manager, customer-managed KMS key",
          _secret_in_secrets_manager, source="Plaid Core Exchange authentication doc (client credentials)"),
-    Rule("SECRET-POLICY", "Only the listed readers can decrypt or read the client secret (key and secret "
-         "policies deny everyone else)", _secret_policies,
+    Rule("SECRET-POLICY", "Only the listed readers and administrators can decrypt or read the client secret, "
+         "and only the administrators can write, delete, roll back, rotate, replicate or re-permission it or its "
+         "key (key and secret policies deny everyone else)", _secret_policies,
          source="plaid-ready-idp house rule (AWS KMS key policies, Secrets Manager resource policies)"),
     Rule("SECRET-CSPRNG", f"Client secret from a CSPRNG, {plaid.CLIENT_SECRET_BYTES} bytes hex",
          _csprng_secret, applies=lambda ctx: not ctx.has_prefix("aws:cognito/"),

@@ -276,7 +276,7 @@ def test_line_separators_stay_inside_the_json():
 
 def test_readers_reach_the_secret_policies():
     role = "arn:aws:iam::111122223333:role/deployer"
-    d = build(clientSecret={"readers": [role]})
+    d = build(clientSecret={"administrators": [role]})
     policy = json.loads(d.one("aws:secretsmanager/secretPolicy:SecretPolicy").input("policy"))
     assert policy["Statement"][0]["Principal"] == {"AWS": [role]}
     assert d.one(SECRET_TYPE).urn == d.parent_of(d.one("aws:secretsmanager/secretPolicy:SecretPolicy")).urn

@@ -120,30 +120,56 @@ def test_readiness_fails_when_secret_is_not_protected_in_prod():
     assert results["PROD-PROTECT"].finding.declared == "unprotected: plaid-client, plaid-client-key"
 
 
-# -- key and secret policies (clientSecret.readers) ----------------------------------------------
+# -- key and secret policies (clientSecret.readers, clientSecret.administrators) -----------------
 
 POLICY = "aws:secretsmanager/secretPolicy:SecretPolicy"
 DEPLOYER = "arn:aws:iam::111122223333:role/fpb-deployer"
 ONBOARDING = "arn:aws:iam::111122223333:role/fpb-plaid-onboarding"
-READERS = (DEPLOYER, ONBOARDING)
+AUDITOR = "arn:aws:iam::111122223333:role/fpb-auditor"
+READERS = (ONBOARDING, AUDITOR)
+ADMINS = (DEPLOYER,)
+#: Everyone who may read: the administrators first, then the readers.
+READING = [DEPLOYER, ONBOARDING, AUDITOR]
+
+# The action lists below are written out on purpose (not imported from the component): a name dropped
+# from the component's constants must fail these exact-document tests.
+KEY_MANAGEMENT = ["kms:CreateGrant", "kms:DeleteAlias", "kms:DisableKey", "kms:DisableKeyRotation", "kms:Encrypt",
+                  "kms:GenerateDataKey*", "kms:PutKeyPolicy", "kms:ReEncrypt*", "kms:ReplicateKey",
+                  "kms:RevokeGrant", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource",
+                  "kms:UpdateAlias", "kms:UpdateKeyDescription", "kms:UpdatePrimaryRegion"]
+SECRET_MANAGEMENT = ["secretsmanager:CancelRotateSecret", "secretsmanager:DeleteResourcePolicy",
+                     "secretsmanager:DeleteSecret", "secretsmanager:PutResourcePolicy",
+                     "secretsmanager:PutSecretValue", "secretsmanager:RemoveRegionsFromReplication",
+                     "secretsmanager:ReplicateSecretToRegions", "secretsmanager:RestoreSecret",
+                     "secretsmanager:RotateSecret", "secretsmanager:StopReplicationToReplica",
+                     "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret",
+                     "secretsmanager:UpdateSecretVersionStage"]
 
 
-def test_key_policy_is_exactly_admin_for_the_account_use_for_readers_deny_for_the_rest():
-    d = build(readers=READERS)
-    key = d.one(KEY)
-    assert json.loads(key.input("policy")) == {"Version": "2012-10-17", "Statement": [
+def built(**kw):
+    return build(readers=kw.pop("readers", READERS), administrators=kw.pop("administrators", ADMINS), **kw)
+
+
+def test_key_policy_is_exactly_admin_decrypt_encrypt_and_the_two_denies():
+    d = built()
+    via = {"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}
+    assert json.loads(d.one(KEY).input("policy")) == {"Version": "2012-10-17", "Statement": [
         {"Sid": "KeyAdministrationByTheAccount", "Effect": "Allow",
          "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
          "Action": ["kms:CancelKeyDeletion", "kms:CreateAlias", "kms:Delete*", "kms:Describe*", "kms:Disable*",
                     "kms:Enable*", "kms:Get*", "kms:List*", "kms:Put*", "kms:Revoke*", "kms:RotateKeyOnDemand",
                     "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:Update*"],
          "Resource": "*"},
-        {"Sid": "UseByReadersThroughSecretsManager", "Effect": "Allow", "Principal": {"AWS": list(READERS)},
-         "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "*",
-         "Condition": {"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}},
-        {"Sid": "DenyUseToEveryoneElse", "Effect": "Deny", "Principal": {"AWS": "*"},
-         "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*", "kms:CreateGrant"],
-         "Resource": "*", "Condition": {"ArnNotEquals": {"aws:PrincipalArn": list(READERS)}}},
+        {"Sid": "DecryptByReadersAndAdministratorsThroughSecretsManager", "Effect": "Allow",
+         "Principal": {"AWS": READING}, "Action": ["kms:Decrypt"], "Resource": "*", "Condition": via},
+        {"Sid": "EncryptByAdministratorsThroughSecretsManager", "Effect": "Allow",
+         "Principal": {"AWS": [DEPLOYER]}, "Action": ["kms:GenerateDataKey"], "Resource": "*", "Condition": via},
+        {"Sid": "DenyDecryptToEveryoneElse", "Effect": "Deny", "Principal": {"AWS": "*"},
+         "Action": ["kms:Decrypt"], "Resource": "*",
+         "Condition": {"ArnNotEquals": {"aws:PrincipalArn": READING}}},
+        {"Sid": "DenyManagementToAllButAdministrators", "Effect": "Deny", "Principal": {"AWS": "*"},
+         "Action": KEY_MANAGEMENT, "Resource": "*",
+         "Condition": {"ArnNotEquals": {"aws:PrincipalArn": [DEPLOYER]}}},
     ]}
 
 
@@ -156,25 +182,41 @@ def test_account_administers_but_never_decrypts():
         assert not any(fnmatch.fnmatchcase(use, a) for a in KEY_ADMIN_ACTIONS), use
 
 
-def test_secret_policy_is_exactly_read_for_readers_deny_for_the_rest():
-    d = build(readers=READERS)
+def test_secret_policy_is_exactly_read_for_readers_manage_for_administrators_deny_for_the_rest():
+    d = built()
     pol = d.one(POLICY, "plaid-client-policy")
     assert pol.parent_urn == d.one(TYPE).urn
     assert pol.input("secretArn") == d.one(SECRET).input("arn") or d.one(SECRET).urn in pol.dependencies
     assert pol.input("blockPublicPolicy") is True
     assert json.loads(pol.input("policy")) == {"Version": "2012-10-17", "Statement": [
-        {"Sid": "ReadByReaders", "Effect": "Allow", "Principal": {"AWS": list(READERS)},
+        {"Sid": "ReadByReadersAndAdministrators", "Effect": "Allow", "Principal": {"AWS": READING},
          "Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], "Resource": "*"},
-        {"Sid": "DenyEveryoneElse", "Effect": "Deny", "Principal": {"AWS": "*"},
-         "Action": ["secretsmanager:DeleteResourcePolicy", "secretsmanager:GetSecretValue",
-                    "secretsmanager:PutResourcePolicy", "secretsmanager:PutSecretValue",
-                    "secretsmanager:UpdateSecret"],
-         "Resource": "*", "Condition": {"ArnNotEquals": {"aws:PrincipalArn": list(READERS)}}},
+        {"Sid": "ManageByAdministrators", "Effect": "Allow", "Principal": {"AWS": [DEPLOYER]},
+         "Action": SECRET_MANAGEMENT, "Resource": "*"},
+        {"Sid": "DenyReadToEveryoneElse", "Effect": "Deny", "Principal": {"AWS": "*"},
+         "Action": ["secretsmanager:GetSecretValue"], "Resource": "*",
+         "Condition": {"ArnNotEquals": {"aws:PrincipalArn": READING}}},
+        {"Sid": "DenyManagementToAllButAdministrators", "Effect": "Deny", "Principal": {"AWS": "*"},
+         "Action": SECRET_MANAGEMENT, "Resource": "*",
+         "Condition": {"ArnNotEquals": {"aws:PrincipalArn": [DEPLOYER]}}},
     ]}
 
 
-def test_without_readers_no_policy_is_declared_and_the_rule_says_so():
-    d = build()
+def test_readers_may_only_read():
+    """No statement lets a reader who is not an administrator do anything but read."""
+    d = built()
+    for doc in (json.loads(d.one(KEY).input("policy")), json.loads(d.one(POLICY).input("policy"))):
+        for st in doc["Statement"]:
+            if st["Effect"] == "Allow" and ONBOARDING in st["Principal"]["AWS"]:
+                assert set(st["Action"]) <= {"kms:Decrypt", "secretsmanager:DescribeSecret",
+                                             "secretsmanager:GetSecretValue"}, st["Sid"]
+            if st["Effect"] == "Deny" and st["Sid"] == "DenyManagementToAllButAdministrators":
+                assert ONBOARDING not in st["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
+
+
+@pytest.mark.parametrize("kw", [{}, {"readers": READERS, "administrators": ()}])
+def test_without_administrators_no_policy_is_declared_and_the_rule_says_so(kw):
+    d = build(**kw)
     assert d.of_type(POLICY) == [] and d.one(KEY).input("policy") is None
     res = {x.rule.id: x for x in d.readiness()}["SECRET-POLICY"]
     assert res.failed
@@ -182,17 +224,26 @@ def test_without_readers_no_policy_is_declared_and_the_rule_says_so():
                                     "in the account decrypt); plaid-client: no resource policy")
 
 
-@pytest.mark.parametrize("readers", [(DEPLOYER, DEPLOYER), ("arn:aws:iam::111122223333:role/*",)])
-def test_readers_must_be_distinct_exact_arns(readers):
+def test_administrators_without_readers_is_closed():
+    res = {x.rule.id: x for x in built(readers=()).readiness()}["SECRET-POLICY"]
+    assert res.finding.status.value == "pass", res.finding.declared
+
+
+@pytest.mark.parametrize(("readers", "administrators"), [
+    ((ONBOARDING, ONBOARDING), ADMINS), (("arn:aws:iam::111122223333:role/*",), ADMINS),
+    ((DEPLOYER,), (DEPLOYER,)), ((), ("",))])
+def test_readers_and_administrators_must_be_distinct_exact_arns(readers, administrators):
     with pytest.raises(ValueError, match="distinct IAM role ARNs without wildcards"):
-        build(readers=readers)
+        build(readers=readers, administrators=administrators)
 
 
-def test_secret_policy_rule_passes_with_readers():
-    res = {x.rule.id: x for x in build(readers=READERS).readiness()}["SECRET-POLICY"]
+def test_secret_policy_rule_passes_with_readers_and_administrators():
+    res = {x.rule.id: x for x in built().readiness()}["SECRET-POLICY"]
     assert res.finding.status.value == "pass"
-    assert res.finding.declared == (f"key and secret policies: only {DEPLOYER}, {ONBOARDING} may decrypt/read; the "
-                                    "account administers the key but cannot decrypt")
+    assert res.finding.declared == (
+        f"key and secret policies: only {AUDITOR}, {DEPLOYER}, {ONBOARDING} may decrypt/read ({AUDITOR}, "
+        f"{ONBOARDING}: read only); only {DEPLOYER} may write, delete, roll back, rotate, replicate or re-permission "
+        "the secret and its key; the account administers the key but cannot decrypt")
 
 
 def _patched(d, typ, change):
@@ -215,8 +266,13 @@ def _secret_policy_finding(resources):
     return next(x for x in evaluate(secrets.RULES, Context(resources)) if x.rule.id == "SECRET-POLICY")
 
 
+def _sid(doc, sid):
+    return next(st for st in doc["Statement"] if st["Sid"] == sid)
+
+
 def _allow_everyone(doc):
-    reader = next(st for st in doc["Statement"] if st["Sid"] in ("UseByReadersThroughSecretsManager", "ReadByReaders"))
+    reader = next(st for st in doc["Statement"] if st["Sid"] in (
+        "DecryptByReadersAndAdministratorsThroughSecretsManager", "ReadByReadersAndAdministrators"))
     reader["Principal"] = "*"
 
 
@@ -224,39 +280,101 @@ def _allow_root(doc):
     doc["Statement"][0]["Action"].append("kms:Decrypt")
 
 
-def _drop_deny(doc):
-    doc["Statement"].pop()
+def _drop_read_deny(doc):
+    doc["Statement"] = [st for st in doc["Statement"] if st["Sid"] not in ("DenyDecryptToEveryoneElse",
+                                                                          "DenyReadToEveryoneElse")]
 
 
 def _wildcard_exemption(doc):
-    doc["Statement"][-1]["Condition"] = {"ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::111122223333:role/*"]}}
+    _sid(doc, "DenyDecryptToEveryoneElse")["Condition"] = {
+        "ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::111122223333:role/*"]}}
 
 
 def _no_condition_name(doc):
-    doc["Statement"][-1]["Condition"] = {"StringNotEquals": {"aws:username": ["x"]}}
+    _sid(doc, "DenyReadToEveryoneElse")["Condition"] = {"StringNotEquals": {"aws:username": ["x"]}}
+
+
+def _empty_string_exemption(doc):
+    for st in doc["Statement"]:
+        if st["Effect"] == "Deny" and "Decrypt" in st["Sid"] or st["Sid"] == "DenyReadToEveryoneElse":
+            st["Condition"] = {"ArnNotEquals": {"aws:PrincipalArn": ""}}
+
+
+def _empty_list_exemption(doc):
+    for st in doc["Statement"]:
+        if st["Effect"] == "Deny" and "Decrypt" in st["Sid"] or st["Sid"] == "DenyReadToEveryoneElse":
+            st["Condition"] = {"ArnNotEquals": {"aws:PrincipalArn": []}}
+
+
+def _dropping(action):
+    def change(doc):
+        st = _sid(doc, "DenyManagementToAllButAdministrators")
+        st["Action"] = [a for a in st["Action"] if a != action]
+    change.__name__ = f"drop_{action}"
+    return change
+
+
+def _empty_admins(doc):
+    _sid(doc, "DenyManagementToAllButAdministrators")["Condition"] = {"ArnNotEquals": {"aws:PrincipalArn": []}}
+
+
+LOCKOUT = "denies {0} to everyone with an empty exemption list: nobody may do it, not even the principals meant to " \
+          "(a lock-out); list them"
 
 
 @pytest.mark.parametrize(("typ", "change", "problem"), [
     (KEY, _allow_everyone, "plaid-client-key: allows kms:Decrypt to everyone"),
     (KEY, _allow_root, "plaid-client-key: allows kms:Decrypt to the account root (any administrator)"),
-    (KEY, _drop_deny, "plaid-client-key: no explicit deny of kms:Decrypt to everyone but the listed principals"),
+    (KEY, _drop_read_deny, "plaid-client-key: no explicit deny of kms:Decrypt to everyone but the listed principals"),
     (KEY, _wildcard_exemption,
      "plaid-client-key: no explicit deny of kms:Decrypt to everyone but the listed principals"),
     (POLICY, _allow_everyone, "plaid-client-policy: allows secretsmanager:GetSecretValue to everyone"),
-    (POLICY, _drop_deny,
+    (POLICY, _drop_read_deny,
      "plaid-client-policy: no explicit deny of secretsmanager:GetSecretValue to everyone but the listed principals"),
     (POLICY, _no_condition_name,
      "plaid-client-policy: no explicit deny of secretsmanager:GetSecretValue to everyone but the listed principals"),
+    # A Deny whose exemption is empty is a lock-out, not a closed policy (it used to read "only  may decrypt").
+    (KEY, _empty_string_exemption, "plaid-client-key: " + LOCKOUT.format("kms:Decrypt")),
+    (KEY, _empty_list_exemption, "plaid-client-key: " + LOCKOUT.format("kms:Decrypt")),
+    (POLICY, _empty_string_exemption, "plaid-client-policy: " + LOCKOUT.format("secretsmanager:GetSecretValue")),
 ])
 def test_secret_policy_rule_fails_when_a_policy_is_opened(typ, change, problem):
-    res = _secret_policy_finding(_patched(build(readers=READERS), typ, change))
+    res = _secret_policy_finding(_patched(built(), typ, change))
     assert res.failed and res.finding.declared == problem
+
+
+@pytest.mark.parametrize("action", SECRET_MANAGEMENT)
+def test_secret_policy_rule_fails_when_a_secret_management_action_is_not_denied(action):
+    res = _secret_policy_finding(_patched(built(), POLICY, _dropping(action)))
+    assert res.failed
+    assert res.finding.declared == (f"plaid-client-policy: does not deny {action} to everyone but named "
+                                    "administrators (any IAM principal of the account allowed by its own policies "
+                                    "could do it)")
+
+
+@pytest.mark.parametrize("action", ["kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:DisableKeyRotation",
+                                    "kms:PutKeyPolicy", "kms:CreateGrant", "kms:Encrypt", "kms:TagResource",
+                                    "kms:UntagResource", "kms:UpdateAlias", "kms:DeleteAlias"])
+def test_secret_policy_rule_fails_when_a_key_management_action_is_not_denied(action):
+    res = _secret_policy_finding(_patched(built(), KEY, _dropping(action)))
+    assert res.failed
+    assert res.finding.declared == (f"plaid-client-key: does not deny {action} to everyone but named "
+                                    "administrators (any IAM principal of the account allowed by its own policies "
+                                    "could do it)")
+
+
+def test_secret_policy_rule_fails_when_the_administrators_list_is_empty():
+    res = _secret_policy_finding(_patched(built(), POLICY, _empty_admins))
+    assert res.failed
+    assert res.finding.declared.startswith("plaid-client-policy: denies secretsmanager:DeleteSecret, "
+                                           "secretsmanager:UpdateSecretVersionStage")
+    assert "(a lock-out: nobody could update, rotate or delete it, pulumi up included)" in res.finding.declared
 
 
 def test_secret_policy_rule_fails_without_the_secret_policy_or_with_public_policies_allowed():
     from dataclasses import replace
 
-    d = build(readers=READERS)
+    d = built()
     res = _secret_policy_finding([r for r in d.resources if r.type != POLICY])
     assert res.failed and res.finding.declared == "plaid-client: no resource policy"
     opened = [replace(r, inputs={**r.inputs, "blockPublicPolicy": False}) if r.type == POLICY else r
@@ -268,7 +386,7 @@ def test_secret_policy_rule_fails_without_the_secret_policy_or_with_public_polic
 def test_secret_policy_rule_fails_without_a_key_policy():
     from dataclasses import replace
 
-    d = build(readers=READERS)
+    d = built()
     res = _secret_policy_finding([replace(r, inputs={k: v for k, v in r.inputs.items() if k != "policy"})
                                   if r.type == KEY else r for r in d.resources])
     assert res.failed and res.finding.declared.startswith("plaid-client-key: no policy")

@@ -385,3 +385,26 @@ def test_readers_without_duplicates_and_at_most_ten():
     many = [f"arn:aws:iam::111122223333:role/r{i}" for i in range(11)]
     msgs = problems(settings_with(clientSecret={"readers": many}))
     assert len(msgs) == 1 and msgs[0].startswith(f"{PROJECT}:clientSecret.readers: list should have at most 10 items")
+
+
+# -- clientSecret.administrators -------------------------------------------------------------------
+
+DEPLOYER = "arn:aws:iam::111122223333:role/fpb-deployer"
+READER = "arn:aws:iam::111122223333:role/fpb-reader"
+
+
+def test_client_secret_administrators_and_readers():
+    s = make_settings(clientSecret={"administrators": [DEPLOYER], "readers": [READER]})
+    assert s.client_secret.administrators == [DEPLOYER] and s.client_secret.readers == [READER]
+
+
+def test_a_role_in_both_lists_is_refused():
+    assert problems(settings_with(clientSecret={"administrators": [DEPLOYER], "readers": [READER, DEPLOYER]})) == [
+        f"{PROJECT}:clientSecret: readers: entry 1 is also in administrators; administrators may read already, and "
+        "readers may only read: list the role once, under administrators if it runs pulumi up"]
+
+
+@pytest.mark.parametrize("value", [["arn:aws:iam::111122223333:role/*"], [DEPLOYER, DEPLOYER], ["not-an-arn"]])
+def test_administrators_must_be_distinct_role_arns(value):
+    msgs = problems(settings_with(clientSecret={"administrators": value}))
+    assert len(msgs) == 1 and msgs[0].startswith(f"{PROJECT}:clientSecret.administrators")
