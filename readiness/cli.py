@@ -1,7 +1,7 @@
 """The ``plaid-ready`` command.
 
     plaid-ready plan --stack NAME [--json|--summary] [--dir PATH]    offline plan + Plaid readiness verdict
-    plaid-ready plan --stack NAME --compare BASE [--format text|markdown|json]
+    plaid-ready plan --stack NAME --compare BASE [--head FILE] [--format text|markdown|json]
                                                            what a change does to Plaid (docs/review.md)
     plaid-ready serve-customers --port N [--host H]        run the /customers/current Lambda locally
     plaid-ready check --discovery-url URL ...              live conformance check (readiness/check.py)
@@ -72,7 +72,12 @@ def _parser() -> argparse.ArgumentParser:
     out.add_argument("--summary", action="store_true", help="only the verdict and the readiness table")
     plan.add_argument("--compare", metavar="BASE", default=None,
                       help="compare with a git revision or a file saved with --json: what the change does to "
-                           "Plaid (docs/review.md)")
+                           "Plaid (docs/review.md). Planning a revision RUNS ITS PROGRAM CODE (offline, without "
+                           "your credentials: an allow-listed environment, its own package cache): compare only "
+                           "against revisions you would run")
+    plan.add_argument("--head", metavar="FILE", default=None,
+                      help="with --compare: the changed side is a plan saved with --json (e.g. a pull request's, "
+                           "made elsewhere) instead of this checkout; only this checkout's tools then judge it")
     plan.add_argument("--format", choices=("text", "markdown", "json"), default=None,
                       help="output of --compare (default text; --json means json)")
     plan.add_argument("--dir", type=Path, default=None, help="project directory (default: this checkout)")
@@ -114,6 +119,8 @@ def _plan(args: argparse.Namespace) -> int:
         return _compare(args, program_dir)
     if args.format is not None:
         return refuse(["--format goes with --compare (the plan itself has --json and --summary)"])
+    if args.head is not None:
+        return refuse(["--head goes with --compare (it names the changed side's saved plan)"])
     stack = args.stack
     try:
         stack = resolve_stack(program_dir, args.stack)
@@ -154,7 +161,7 @@ def _compare(args: argparse.Namespace, program_dir: Path) -> int:
     except UsageError as exc:
         print(f"plaid-ready plan: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    text, code = run(program_dir, stack, args.compare, fmt)
+    text, code = run(program_dir, stack, args.compare, fmt, head=args.head)
     if code in (EXIT_USAGE, EXIT_INTERNAL):
         print(f"plaid-ready plan: {text}", file=sys.stderr)
     else:

@@ -25,6 +25,8 @@ RANDOM_BYTES = "random:index/randomBytes:RandomBytes"
 IP_SET = "aws:wafv2/ipSet:IpSet"
 DOMAIN = "aws:apigateway/domainName:DomainName"
 REST_API = "aws:apigateway/restApi:RestApi"
+API_RESOURCE = "aws:apigateway/resource:Resource"
+STAGE = "aws:apigateway/stage:Stage"
 
 #: Plaid's OAuth client, per IdP: replaced or deleted = a new client id and secret for Plaid.
 CLIENT_TYPES: Final = ("auth0:index/client:Client", "okta:app/oAuth:OAuth", "aws:cognito/userPoolClient:UserPoolClient")
@@ -127,7 +129,8 @@ _GUIDANCE: Final = {
     "id": "Plaid reads the ID token only while linking; no action unless a readiness rule fails",
     "refresh": "Plaid needs refresh tokens that last 13 months without an inactivity timeout; anything shorter "
                "makes linked users re-link (see Readiness changes)",
-    "alg": "Plaid and the Lambda verify signatures; make sure both accept the new algorithm",
+    "alg": "Plaid and the Lambda verify signatures with the algorithm they were set up for, so tokens signed "
+           f"otherwise are refused; {_TELL} and make sure the Lambda accepts the new algorithm",
     "auth-method": f"Plaid authenticates with {plaid.TOKEN_ENDPOINT_AUTH_METHOD} unless told otherwise, so every "
                    f"token request fails; {_TELL}",
     "must-stay-true": "without refresh tokens every linked user must re-link when the access token expires",
@@ -164,7 +167,12 @@ def _consistency_key(base: Plan, head: Plan) -> list[Impact]:
                               f"Consistency-key {label} {show(a)} -> {show(b)}: {what.format(label)}."))
     for var in _VALIDATION_ENV:
         a, b = old.get(var, ABSENT), new.get(var, ABSENT)
-        if _changed(a, b):
+        if _changed(a, b) and var == env.TOKEN_ALGORITHMS:
+            out.append(Impact(BREAKING, "signing-algorithm",
+                              f"The Lambda accepts Plaid's tokens signed with {show(a)} -> {show(b)}: tokens the "
+                              "IdP signs with an algorithm no longer listed are refused (401), so Plaid's calls to "
+                              "/customers/current fail; keep the IdP's signing algorithm listed."))
+        elif _changed(a, b):
             out.append(Impact(NOTICE, "token-validation",
                               f"The Lambda validates Plaid's tokens with {var} {show(a)} -> {show(b)}: test "
                               "/customers/current with a real Plaid token right after deploying."))
@@ -287,6 +295,90 @@ def _redirects(base: Plan, head: Plan) -> list[Impact]:
     return out
 
 
+def _customers_prefix(p: Plan) -> str | None:
+    """The customers API's name prefix (``fpb-customers-``), from its Lambda (the one with the consistency key)."""
+    for r in p.of_type(LAMBDA):
+        if f"environment.variables.{env.CONSISTENCY_KEY_CLAIM}" in r.inputs and r.name.endswith("-fn"):
+            return r.name[: -len("fn")]
+    return None
+
+
+def customers_path(p: Plan) -> str | None:
+    """The ``/customers/current`` path the customers API declares (``/fdx/v6/customers/current``): its API
+    Gateway resources' path parts, outermost first (each child's logical name extends its parent's)."""
+    prefix = _customers_prefix(p)
+    if prefix is None:
+        return None
+    parts = sorted((r for r in p.of_type(API_RESOURCE) if r.name.startswith(f"{prefix}path-")),
+                   key=lambda r: len(r.name))
+    if not parts or any(not isinstance(r.inputs.get("pathPart"), str) for r in parts):
+        return None
+    return "/" + "/".join(str(r.inputs["pathPart"]) for r in parts)
+
+
+def _stage(p: Plan) -> Any:
+    prefix = _customers_prefix(p)
+    stages = [r for r in p.of_type(STAGE) if prefix and r.name.startswith(prefix)]
+    return stages[0].inputs.get("stageName", ABSENT) if stages else ABSENT
+
+
+def _customers_endpoint(base: Plan, head: Plan) -> list[Impact]:
+    """The URL Plaid calls: its path (``api.basePath``) and, without a custom domain, the stage and the
+    execute-api endpoint. With a custom domain on both sides the URL is a known output (see OUTPUTS)."""
+    url_a, url_b = base.outputs.get("customers_current_url", ABSENT), head.outputs.get("customers_current_url", ABSENT)
+    urls_known = not isinstance(url_a, Marker) and not isinstance(url_b, Marker)
+    out = []
+    a, b = customers_path(base), customers_path(head)
+    if a and b and a != b and not urls_known:
+        out.append(Impact(BREAKING, "customers-url",
+                          f"The /customers/current path {a} -> {b} (api.basePath): Plaid keeps calling the URL it was "
+                          "given, so its calls fail (403 at the WAF, or 404); give Plaid the new URL before merging "
+                          "and keep the old path answering until Plaid switches."))
+    domain_a, domain_b = bool(base.of_type(DOMAIN)), bool(head.of_type(DOMAIN))
+    stage_a, stage_b = _stage(base), _stage(head)
+    if not domain_a and not domain_b and _changed(stage_a, stage_b) and stage_a is not ABSENT and stage_b is not ABSENT:
+        out.append(Impact(BREAKING, "customers-url",
+                          f"API stage {show(stage_a)} -> {show(stage_b)} (api.stageName): without a custom domain the "
+                          "stage is part of the execute-api URL Plaid calls, so its calls fail; give Plaid the new "
+                          "URL before merging."))
+    if not domain_a:
+        old = [r.inputs.get("disableExecuteApiEndpoint") for r in base.of_type(REST_API) if r.name.endswith("-api")]
+        new = [r.inputs.get("disableExecuteApiEndpoint") for r in head.of_type(REST_API) if r.name.endswith("-api")]
+        if old and new and old[0] is not True and new[0] is True:
+            out.append(Impact(BREAKING, "customers-url",
+                              "The execute-api endpoint is turned off (api.disableExecuteApiEndpoint): Plaid was "
+                              "given an execute-api URL (no custom domain before), which stops answering; give "
+                              "Plaid the custom domain's URL before merging."))
+    return out
+
+
+def _mtls(base: Plan, head: Plan) -> list[Impact]:
+    """Mutual TLS on the custom domain: which client certificates the API accepts from Plaid."""
+    def truststore(p: Plan) -> tuple[Any, Any] | None:
+        domains = p.of_type(DOMAIN)
+        if not domains:
+            return None
+        d = domains[0].inputs
+        uri = d.get("mutualTlsAuthentication.truststoreUri", ABSENT)
+        return (uri, d.get("mutualTlsAuthentication.truststoreVersion", ABSENT)) if uri is not ABSENT else None
+
+    a, b = truststore(base), truststore(head)
+    if a == b or (a is None and b is None):
+        return []
+    if a is None and b is not None:
+        if not base.of_type(DOMAIN):
+            return []  # a new custom domain: its URL line says what Plaid must do
+        return [Impact(BREAKING, "mtls", f"Mutual TLS turned on (truststore {show(b[0])}): Plaid must present a "
+                                         "client certificate this truststore trusts, or its calls fail the TLS "
+                                         "handshake; agree it with Plaid before merging.")]
+    if b is None:
+        return [Impact(NOTICE, "mtls", "Mutual TLS turned off: the API no longer checks Plaid's client certificate "
+                                       "(see Readiness changes); Plaid's calls keep working.")]
+    return [Impact(BREAKING, "mtls", f"mTLS truststore {show(a[0])} version {show(a[1])} -> {show(b[0])} version "
+                                     f"{show(b[1])}: Plaid's calls fail the TLS handshake unless the new truststore "
+                                     "still holds the CA of Plaid's client certificate; check it, then acknowledge.")]
+
+
 def _plaid_ranges() -> list[str]:
     return [ipaddress.ip_network(c).compressed
             for c in (*plaid.PLAID_IPV4_RANGES, *plaid.PLAID_IPV6_RANGES, *plaid.PLAID_LEGACY_IPV4)]
@@ -342,7 +434,7 @@ def _settings(changes: list[ResourceChange]) -> list[Impact]:
                                                     "Plaid sees them in discovery; no action needed."))
                 continue
             severity = NOTICE
-            if kind == "auth-method" or (kind == "must-stay-true" and a is True):
+            if kind in ("auth-method", "alg") or (kind == "must-stay-true" and a is True):
                 severity = BREAKING
             out.append(Impact(severity, kind, f"{label} {show(a)}{unit if not isinstance(a, Marker) else ''} -> "
                                               f"{show(b)}{unit if not isinstance(b, Marker) else ''} ({c.name}): "
@@ -354,7 +446,8 @@ def plaid_impact(base: Plan, head: Plan, changes: list[ResourceChange]) -> list[
     """Every effect on Plaid, breaking ones first, each once."""
     replaced, replaced_clients = _replacements(changes, head)
     found = [*_consistency_key(base, head), *replaced, *_outputs(base, head, replaced_clients),
-             *_redirects(base, head), *_allowlist(base, head), *_settings(changes)]
+             *_customers_endpoint(base, head), *_mtls(base, head), *_redirects(base, head),
+             *_allowlist(base, head), *_settings(changes)]
     seen: set[str] = set()
     unique = []
     for x in found:
