@@ -470,7 +470,7 @@ def hostile(tmp_path_factory):
     return result, json.loads(dump.read_text()), before
 
 
-def test_removed_redirect_uri_breaks_plaid_through_a_git_revision(hostile):
+def test_row_redirect_uris_through_a_git_revision(hostile):
     (text, code), _, _ = hostile
     assert _impact(text) == [
         f"BREAKING Redirect URI {EXTRA_REDIRECT} removed: Plaid's authorization requests that use it now fail "
