@@ -57,7 +57,7 @@ def secret_stack(environment: Environment):
     return declare(lambda: PlaidClientSecret("plaid-client", ClientSecretArgs(
         client_id="cid", name_prefix=f"fpb-{environment.value}", environment=environment,
         tags={"plaid-ready-idp:environment": environment.value},
-        readers=("arn:aws:iam::111122223333:role/plaid-ready-deployer",))))
+        administrators=("arn:aws:iam::111122223333:role/plaid-ready-deployer",))))
 
 
 def test_one_policy_per_rule_with_matching_enforcement():
