@@ -592,3 +592,13 @@ def test_a_committed_build_link_in_the_base_is_never_followed(tmp_path):
     assert (base / ".build" / "lambda" / "k" / "customers_current.zip").read_bytes() == b"zip"
     assert list((base / "elsewhere").iterdir()) == []
     shutil.rmtree(base)
+
+
+def test_a_duplicate_key_in_the_changed_stack_file_is_refused(base_plans, tmp_path_factory):
+    tree = _tree(tmp_path_factory, "duplicate")
+    stack_file = tree / "stacks" / f"Pulumi.{STACK}.yaml"
+    stack_file.write_text(stack_file.read_text() + "  aws:region: us-west-2\n")
+    text, code = compare.run(tree, STACK, str(base_plans[STACK]))
+    assert code == compare.EXIT_USAGE
+    assert text.startswith(f"stack '{STACK}' at working tree: Pulumi.{STACK}.yaml: duplicate key aws:region (lines 4 "
+                           "and 25)"), text
