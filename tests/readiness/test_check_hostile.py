@@ -216,12 +216,17 @@ def _json_server(tls_server, routes: dict[str, tuple[int, bytes, str]]):
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802
             path = urllib.parse.urlsplit(self.path).path
+            if self.command == "POST":
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                path = f"POST {path}"
             status, body, ctype = routes.get(path, (404, b"{}", "application/json"))
             self.send_response(status)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+        do_POST = do_GET  # noqa: N815
 
         def log_message(self, *args: object) -> None:
             pass
@@ -282,6 +287,36 @@ def test_a_deeply_nested_jwks_is_a_failure_not_a_crash(tls, json_server, capsys)
     assert ran.detail("JWKS-KEYS") == ("jwks_uri: HTTP 200, application/json: the body's JSON is nested too deeply "
                                        "to read")
     assert ran.code == 1
+
+
+def _lands_on_the_callback(url: str) -> None:
+    """A browser that skips the IdP's pages: the IdP "redirects" at once with a code and this login's state."""
+    params = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
+    query = urllib.parse.urlencode({"code": "code-1", "state": params["state"]})
+    urllib.request.urlopen(f"{params['redirect_uri']}?{query}", timeout=5).close()
+
+
+@pytest.mark.parametrize(("status", "error", "hint"), [
+    (403, "unauthorized_client", True),  # what some providers answer to a wrong secret or auth method
+    (400, "unauthorized_client", True),
+    (401, "invalid_client", True),
+    (403, "access_denied", True),
+    (400, "invalid_grant", False),
+])
+def test_the_wrong_secret_hint_covers_403_and_unauthorized_client(tls, json_server, capsys, status, error, hint):
+    routes: dict[str, tuple[int, bytes, str]] = {}
+    server = json_server(routes)
+    routes["/.well-known/openid-configuration"] = (200, _discovery(server.url), "application/json")
+    routes["/jwks"] = (200, b'{"keys": []}', "application/json")
+    routes["POST /token"] = (status, json.dumps({"error": error, "error_description": "client not allowed"}).encode(),
+                             "application/json")
+    port = oidc.free_port()
+    ran = run(capsys, ["--discovery-url", f"{server.url}/.well-known/openid-configuration", "--cacert", str(tls.ca),
+                       "--client-id", CLIENT_ID, "--client-secret-env", SECRET_ENV, "--redirect-port", str(port),
+                       "--login-timeout", "10", "--json"], _lands_on_the_callback)
+    expected = (f"code exchange with client_secret_basic: HTTP {status} {error}: client not allowed"
+                + (" (the client secret or client authentication method is wrong)" if hint else ""))
+    assert ran.detail("TOKEN-CLIENT-AUTH") == expected
 
 
 # --- nothing raw from the network reaches the terminal ----------------------------------------------------
