@@ -1,9 +1,13 @@
-"""Serve the /customers/current handler over HTTP on loopback, for curl and end-to-end tests.
+"""Serve the /customers/current handler on loopback, for curl, rehearsals and end-to-end tests.
 
-    plaid-ready serve-customers --port 8080 [--host 127.0.0.1]
+    plaid-ready serve-customers --port 8080 [--host 127.0.0.1] [--tls-cert FILE --tls-key FILE]
 
 Configuration comes from the same environment variables as in AWS (docs/lambda.md). Each HTTP request
 becomes an API Gateway REST proxy event (payload 1.0); the handler's response becomes the HTTP response.
+With ``--tls-cert`` and ``--tls-key`` (PEM files; the certificate may be self-signed) it speaks HTTPS, so
+``plaid-ready check --customers-url https://...`` can be pointed at it (docs/check.md, "Rehearsal"). The TLS
+handshake happens in each connection's own thread, so a client that connects and says nothing holds only its
+own connection, for at most :data:`CONNECTION_SECONDS`.
 """
 
 from __future__ import annotations
@@ -11,11 +15,15 @@ from __future__ import annotations
 import argparse
 import base64
 import os
+import ssl
 import sys
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Final
 from urllib.parse import parse_qsl, urlsplit
+
+#: Each socket operation of a connection (the TLS handshake, each read) ends within this many seconds.
+CONNECTION_SECONDS: Final = 10.0
 
 
 def event_for(method: str, target: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
@@ -31,6 +39,7 @@ def event_for(method: str, target: str, headers: dict[str, str], body: bytes) ->
 
 class _Handler(BaseHTTPRequestHandler):
     server_version = "plaid-ready-local"
+    timeout = CONNECTION_SECONDS
 
     def _serve(self) -> None:
         from lambdas.customers_current import handler as lambda_handler
@@ -54,19 +63,49 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-def make_server(host: str, port: int) -> ThreadingHTTPServer:
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    tls: ssl.SSLContext | None = None
+
+    def finish_request(self, request: Any, client_address: Any) -> None:  # noqa: ANN401 - socketserver's types
+        if self.tls is not None:  # in the connection's thread: a silent client cannot stall the accept loop
+            request.settimeout(CONNECTION_SECONDS)
+            try:
+                request = self.tls.wrap_socket(request, server_side=True)
+            except (OSError, ssl.SSLError):
+                return  # a failed handshake is the client's problem: no traceback on the console
+        super().finish_request(request, client_address)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:  # noqa: ANN401 - no traceback
+        pass
+
+
+def tls_context(cert: str, key: str) -> ssl.SSLContext:
+    """A server context from PEM files, TLS 1.2 or later. Raises OSError or ssl.SSLError."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
+def make_server(host: str, port: int, tls: ssl.SSLContext | None = None) -> ThreadingHTTPServer:
     from lambdas.customers_current import config, handler
 
     config.load(os.environ)  # fail fast with a clear message
     handler.configure(os.environ)
-    return ThreadingHTTPServer((host, port), _Handler)
+    server = _Server((host, port), _Handler)
+    server.tls = tls
+    return server
 
 
 def run(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="plaid-ready serve-customers",
-                                 description="Serve GET /customers/current on loopback.")
+                                 description="Serve GET /customers/current on loopback (HTTPS with --tls-cert and "
+                                             "--tls-key).")
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--tls-cert", metavar="FILE", help="PEM certificate (chain) to serve HTTPS with")
+    ap.add_argument("--tls-key", metavar="FILE", help="PEM private key of --tls-cert")
     try:
         args = ap.parse_args(argv)
     except SystemExit as exc:
@@ -74,10 +113,25 @@ def run(argv: list[str]) -> int:
     if not 0 <= args.port <= 65535:
         print("plaid-ready serve-customers: --port must be 0-65535", file=sys.stderr)
         return 2
+    if (args.tls_cert is None) != (args.tls_key is None):
+        print("plaid-ready serve-customers: give --tls-cert and --tls-key together", file=sys.stderr)
+        return 2
+    tls = None
+    if args.tls_cert is not None:
+        try:
+            tls = tls_context(args.tls_cert, args.tls_key)
+        except FileNotFoundError:
+            print("plaid-ready serve-customers: --tls-cert or --tls-key: no such file", file=sys.stderr)
+            return 2
+        except (OSError, ssl.SSLError) as exc:
+            why = getattr(exc, "reason", None) or exc.strerror or type(exc).__name__
+            print(f"plaid-ready serve-customers: --tls-cert/--tls-key: not a PEM certificate and its key ({why})",
+                  file=sys.stderr)
+            return 2
     from lambdas.customers_current.config import ConfigError
 
     try:
-        server = make_server(args.host, args.port)
+        server = make_server(args.host, args.port, tls)
     except ConfigError as exc:
         print(f"plaid-ready serve-customers: invalid configuration: {exc}", file=sys.stderr)
         return 2
@@ -86,7 +140,8 @@ def run(argv: list[str]) -> int:
               file=sys.stderr)
         return 2
     host, port = server.server_address[:2]
-    print(f"serving GET http://{host}:{port}/fdx/v6/customers/current (Ctrl-C to stop)", flush=True)
+    scheme = "https" if tls is not None else "http"
+    print(f"serving GET {scheme}://{host}:{port}/fdx/v6/customers/current (Ctrl-C to stop)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -94,3 +149,4 @@ def run(argv: list[str]) -> int:
     finally:
         server.server_close()
     return 0
+

@@ -22,6 +22,18 @@ PLAID_REDIRECT_URI: Final = "https://cdn.plaid.com/link/v2/stable/oauth.html"
 #: Scopes Plaid always requests ("At a minimum openid and offline_access"). Source: same doc.
 REQUIRED_SCOPES: Final[tuple[str, ...]] = ("openid", "offline_access")
 
+#: Plaid's redirect to the authorization endpoint carries exactly these query parameters, in the order of
+#: Plaid's example: ``response_type=code``, ``redirect_uri`` (PLAID_REDIRECT_URI), ``scope`` (REQUIRED_SCOPES,
+#: space-separated), ``client_id`` and ``state`` (opaque, echoed back). Plaid documents no ``nonce``, ``prompt``,
+#: ``audience``, ``resource`` or PKCE parameter for the web flow. Source: Plaid Core Exchange authentication
+#: doc, "1. Plaid's authorization_endpoint redirect" (plaid/core-exchange doc-site/pages/authentication.mdx,
+#: the table and the example URL agree).
+AUTHORIZE_PARAMETERS: Final[tuple[str, ...]] = ("response_type", "redirect_uri", "scope", "client_id", "state")
+#: The ``response_type`` Plaid sends (authorization-code flow). Source: same table.
+AUTHORIZE_RESPONSE_TYPE: Final = "code"
+#: Scopes are joined with one space (``scope=openid%20offline_access`` in Plaid's example). Source: same.
+SCOPE_SEPARATOR: Final = " "
+
 #: Plaid authenticates to the token endpoint with HTTP Basic unless discovery says otherwise.
 #: Source: same doc, token_endpoint_auth_methods_supported ("If omitted, Plaid will use basic").
 TOKEN_ENDPOINT_AUTH_METHOD: Final = "client_secret_basic"

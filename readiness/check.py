@@ -8,16 +8,21 @@ inputs is skipped with the reason, not failed. Every check has a stable id (:dat
 
 Exit 0 when no check fails, 1 when one does, 2 for a usage error (one line, no traceback). Tokens, the
 authorization code and the client secret never appear in the output; the secret never goes on the command
-line (``--client-secret-env NAME`` or ``--secret-arn ARN``). Every request has a timeout (``--timeout``),
-the login waits at most ``--login-timeout`` seconds, so the whole run is bounded.
+line (``--client-secret-env NAME`` or ``--secret-arn ARN``). Bounded: each request completes within
+``--timeout`` (one deadline for DNS, connection, TLS, headers and body), a run makes at most
+:data:`MAX_REQUESTS` of them, and the login waits at most ``--login-timeout`` (docs/check.md states the
+whole-run bound).
+
+Modules: check_model (ids, stages, results), check_options (command line), check_http (HTTPS with one
+deadline), check_login (loopback callback, ``--login-command``), check_tokens (JWTs and keys),
+check_output (verdict, text, JSON), check_schema (Plaid's Customer schema).
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
+import hmac
 import json
-import os
 import re
 import secrets
 import sys
@@ -26,416 +31,64 @@ import time
 import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
-from pathlib import Path
-from typing import Any, Final, NoReturn
-
-import jwt
+from typing import Any, Final
 
 import plaid_contract as plaid
-from lambdas.customers_current.verifier import ASYMMETRIC, MIN_RSA_BITS
+from lambdas.customers_current.verifier import MIN_RSA_BITS
 from readiness import check_schema
 from readiness.check_http import NetworkError, Response, request, tls_context
-from readiness.check_login import HOST_NAMES, Callback, CallbackListener
+from readiness.check_login import Callback, CallbackListener, LoginCommand, LoginCommandFailed
+from readiness.check_model import (
+    CHECK_IDS,
+    CHECKS,
+    LIFETIME_TOLERANCE_SECONDS,
+    SCOPES_TEXT,
+    SPECS,
+    CheckResult,
+    CheckSpec,
+    CheckStatus,
+    Stage,
+)
+from readiness.check_options import OIDC_DISCOVERY_SUFFIX, Options, UsageError, parse_options
+from readiness.check_output import NOT_READY, terminal_safe, to_json, to_text, verdict
+from readiness.check_tokens import (
+    jwt_parts,
+    rsa_bits,
+    shown,
+    shown_kid,
+    signing_keys,
+    sub_shape,
+    tampered,
+)
+from readiness.check_tokens import verify as verify_token
+
+__all__ = ["CHECKS", "CHECK_IDS", "CheckResult", "CheckSpec", "CheckStatus", "Options", "Stage", "UsageError",
+           "main", "parse_options", "request", "to_json", "to_text", "verdict"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
-DEFAULT_REDIRECT_PORT: Final = 8765
-DEFAULT_LOGIN_TIMEOUT: Final = 300
-DEFAULT_TIMEOUT: Final = 10
-MAX_LOGIN_TIMEOUT: Final = 3600
-MAX_TIMEOUT: Final = 120
-#: Tolerance on the access-token lifetime and clock skew when verifying tokens.
-LIFETIME_TOLERANCE_SECONDS: Final = 60
-LEEWAY_SECONDS: Final = 60
-OIDC_DISCOVERY_SUFFIX: Final = "/.well-known/openid-configuration"
-WELL_KNOWN: Final = "/.well-known/"
 REDACTED: Final = "[redacted]"
+_LIFE = plaid.ACCESS_TOKEN_LIFETIME_SECONDS
+_DENIED = plaid.CUSTOMER_NOT_AUTHORIZED
+
+#: The authorize request the check sends: Plaid's documented parameters (plaid_contract), in Plaid's order,
+#: plus ``nonce`` (OIDC Core 3.1.2.1; Plaid documents none, some IdPs refuse a request without one). Each run
+#: draws a fresh ``state`` and ``nonce`` from a CSPRNG; the id_token must carry the nonce back (TOKEN-SUB).
+AUTHORIZE_PARAMETERS: Final[tuple[str, ...]] = (*plaid.AUTHORIZE_PARAMETERS, "nonce")
+#: Requests one run makes at most: discovery, JWKS, code exchange, userinfo, refresh, refresh reuse, and the
+#: API without a token, with the token and with a tampered token. With the login and the Secrets Manager read
+#: this bounds a run (docs/check.md, "Bounds").
+MAX_REQUESTS: Final = 9
+#: error_description from an IdP is shown up to this many characters.
+DESCRIPTION_SHOWN: Final = 160
 
 #: A 403 without FDX code 602 at the API: the WAF (it lets only Plaid's addresses through) answered, not the API.
 WAF_BLOCKED: Final = ("HTTP 403, blocked before the API (the WAF lets only Plaid's addresses through); run the check "
                       "from an address in allowlist.extraCidrs to judge the API's own answer")
-
-#: Where ``--stack NAME`` looks for ``pulumi stack output --json -s NAME`` by default (see docs/check.md).
-STACK_OUTPUTS: Final = "stacks/{stack}.outputs.json"
-
-
-class CheckStatus(StrEnum):
-    PASS = "pass"
-    FAIL = "fail"
-    WARN = "warn"
-    SKIP = "skip"
-
-
-class Stage(StrEnum):
-    DISCOVERY = "Discovery"
-    KEYS = "Keys"
-    LOGIN = "Login and tokens"
-    API = "API"
-
-
-@dataclass(frozen=True)
-class CheckSpec:
-    id: str
-    stage: Stage
-    requirement: str
-
-
-_SCOPES = " and ".join(plaid.REQUIRED_SCOPES)
-_LIFE = plaid.ACCESS_TOKEN_LIFETIME_SECONDS
-_DENIED = plaid.CUSTOMER_NOT_AUTHORIZED
-
-#: Every check, in the order they run. The ids are stable: documented in docs/check.md, never renamed.
-CHECKS: Final[tuple[CheckSpec, ...]] = (
-    CheckSpec("DISCOVERY-FETCH", Stage.DISCOVERY, "the discovery document answers 200 with a JSON object"),
-    CheckSpec("DISCOVERY-HTTPS", Stage.DISCOVERY, "every endpoint in the discovery document is https://"),
-    CheckSpec("DISCOVERY-FIELDS", Stage.DISCOVERY,
-              "issuer, authorize and token endpoints, response_types_supported with code; OIDC: userinfo, JWKS"),
-    CheckSpec("DISCOVERY-SCOPES", Stage.DISCOVERY, f"scopes_supported lists {_SCOPES}"),
-    CheckSpec("DISCOVERY-AUTH-METHOD", Stage.DISCOVERY,
-              f"token_endpoint_auth_methods_supported includes {plaid.TOKEN_ENDPOINT_AUTH_METHOD} or is absent"),
-    CheckSpec("JWKS-KEYS", Stage.KEYS,
-              f"the JWKS answers with a signing key; every signing key has a kid; RSA >= {MIN_RSA_BITS} bits"),
-    CheckSpec("TOKEN-CLIENT-AUTH", Stage.LOGIN,
-              f"the login returns a code; the token endpoint takes it with {plaid.TOKEN_ENDPOINT_AUTH_METHOD}"),
-    CheckSpec("TOKEN-JWT", Stage.LOGIN, "the access token is a JWT (not opaque) that verifies against the JWKS"),
-    CheckSpec("TOKEN-AT-LIFETIME", Stage.LOGIN,
-              f"the access token lives {_LIFE} s (+/- {LIFETIME_TOLERANCE_SECONDS} s)"),
-    CheckSpec("TOKEN-REFRESH-ISSUED", Stage.LOGIN, "the code exchange returns a refresh token"),
-    CheckSpec("TOKEN-SUB", Stage.LOGIN,
-              f"the id_token verifies; its sub has >= {plaid.CONSISTENCY_KEY_MIN_LENGTH} characters and is "
-              "no email address or phone number"),
-    CheckSpec("USERINFO-SUB", Stage.LOGIN, "userinfo answers the access token with the id_token's sub"),
-    CheckSpec("TOKEN-REFRESH-ROTATES", Stage.LOGIN,
-              "a refresh returns a new refresh token and the old one is then refused"),
-    CheckSpec("API-CUSTOMERS-CURRENT", Stage.API,
-              f"GET {plaid.CUSTOMERS_CURRENT_PATH}: 200, Plaid's Customer schema, customerId = id_token sub"),
-    CheckSpec("API-REJECTS-NO-TOKEN", Stage.API, f"no token: {_DENIED.status} with FDX code {_DENIED.code}"),
-    CheckSpec("API-REJECTS-BAD-TOKEN", Stage.API,
-              f"a tampered token: {_DENIED.status} with FDX code {_DENIED.code}"),
-)
-CHECK_IDS: Final[tuple[str, ...]] = tuple(c.id for c in CHECKS)
-_SPEC: Final = {c.id: c for c in CHECKS}
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    spec: CheckSpec
-    status: CheckStatus
-    detail: str
-
-    @property
-    def id(self) -> str:
-        return self.spec.id
-
-
-class UsageError(Exception):
-    """A problem with the command line or its inputs (exit 2). The message never holds a value given."""
-
+_CLIENT_AUTH_HINT: Final = " (the client secret or client authentication method is wrong)"
 
 #: Drives the browser part of the login: receives the authorize URL; must end with the IdP redirecting
-#: to the loopback callback. A person with a browser by default; tests pass a callable.
+#: to the loopback callback. A person with a browser by default; ``--login-command``; tests pass a callable.
 Browser = Callable[[str], None]
-
-
-# --- command line -------------------------------------------------------------------------------
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        if message.startswith("unrecognized arguments"):
-            message = "unrecognized arguments (see --help)"  # argparse would echo them, maybe a secret
-        raise UsageError(message)
-
-
-def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="plaid-ready check", allow_abbrev=False,
-                description="Live check of a deployed IdP and customers API, as Plaid's Validator would run it. "
-                            "See docs/check.md.")
-    src = p.add_argument_group("what to check")
-    src.add_argument("--discovery-url", metavar="URL",
-                     help="the OIDC discovery document (https://.../.well-known/openid-configuration)")
-    src.add_argument("--stack", metavar="NAME",
-                     help=f"take discovery_url, client_id and customers_current_url from {STACK_OUTPUTS} "
-                          "(written by `pulumi stack output --json -s NAME`)")
-    src.add_argument("--outputs", metavar="FILE", type=Path, help="the stack outputs file (with --stack)")
-    src.add_argument("--customers-url", metavar="URL", help="GET /customers/current URL (the API stage)")
-    login = p.add_argument_group("login (Plaid's client; the secret never goes on the command line)")
-    login.add_argument("--client-id", metavar="ID")
-    login.add_argument("--client-secret-env", metavar="NAME", help="environment variable holding the secret")
-    login.add_argument("--secret-arn", metavar="ARN",
-                       help="AWS Secrets Manager secret holding {client_id, client_secret} (credentials_secret_arn)")
-    login.add_argument("--redirect-port", metavar="N", default=str(DEFAULT_REDIRECT_PORT),
-                       help=f"loopback callback port: http://127.0.0.1:N/callback (default {DEFAULT_REDIRECT_PORT})")
-    login.add_argument("--redirect-host", metavar="HOST", default=HOST_NAMES[0],
-                       help=f"host in the redirect URI: {' or '.join(HOST_NAMES)} (Cognito accepts http:// only for "
-                            "localhost); the listener is always on 127.0.0.1")
-    login.add_argument("--login-timeout", metavar="SECONDS", default=str(DEFAULT_LOGIN_TIMEOUT),
-                       help=f"how long to wait for the browser's redirect (default {DEFAULT_LOGIN_TIMEOUT})")
-    p.add_argument("--cacert", metavar="FILE", type=Path, help="also trust this PEM CA (private CA, staging)")
-    p.add_argument("--timeout", metavar="SECONDS", default=str(DEFAULT_TIMEOUT),
-                   help=f"timeout of each request (default {DEFAULT_TIMEOUT})")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    return p
-
-
-@dataclass
-class Options:
-    discovery_url: str
-    client_id: str | None
-    secret: str | None = field(repr=False)
-    customers_url: str | None
-    cacert: Path | None
-    redirect_port: int
-    redirect_host: str
-    login_timeout: float
-    timeout: float
-    json: bool
-    secret_source: str | None  # a description for the output, never the value
-    secret_arn_hint: str | None  # the stack's credentials_secret_arn, to name in a skip reason
-
-
-def _int(value: str, name: str, low: int, high: int) -> int:
-    if not re.fullmatch(r"\d{1,6}", value or "") or not low <= int(value) <= high:
-        raise UsageError(f"{name} must be a whole number from {low} to {high}")
-    return int(value)
-
-
-def _https_url(value: str, name: str) -> str:
-    url = urllib.parse.urlsplit(value)
-    if url.scheme != "https" or not url.hostname:
-        raise UsageError(f"{name} must be an https:// URL (Plaid calls it over TLS)")
-    if url.username or url.password:
-        raise UsageError(f"{name} must not carry credentials")
-    if url.fragment:
-        raise UsageError(f"{name} must not have a #fragment")
-    return value
-
-
-def _project_dir() -> Path:
-    here = Path.cwd()
-    return here if (here / "Pulumi.yaml").is_file() else Path(__file__).resolve().parent.parent
-
-
-def _stack_outputs(stack: str | None, path: Path | None) -> dict[str, Any]:
-    if stack is not None and not re.fullmatch(r"[A-Za-z0-9._-]{1,100}", stack):
-        raise UsageError("--stack: a stack name has letters, digits, '.', '_' and '-' only")
-    if path is None:
-        path = _project_dir() / STACK_OUTPUTS.format(stack=stack)
-    shown = f"{path} (write it with `pulumi stack output --json -s {stack or '<stack>'} > {path}`)"
-    try:
-        doc = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise UsageError(f"stack outputs not found: {shown}") from None
-    except (OSError, ValueError):
-        raise UsageError(f"stack outputs are not readable JSON: {path}") from None
-    if not isinstance(doc, dict):
-        raise UsageError(f"stack outputs must be a JSON object of output names to values: {path}")
-    return doc
-
-
-def _output(outputs: dict[str, Any], key: str) -> str | None:
-    value = outputs.get(key)
-    return value if isinstance(value, str) and value and value != "[secret]" else None
-
-
-def _secret_from_env(name: str) -> str:
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,255}", name):
-        raise UsageError("--client-secret-env takes the NAME of an environment variable (letters, digits, _), "
-                         "not the secret itself")
-    value = os.environ.get(name, "")
-    if not value.strip():
-        raise UsageError("--client-secret-env: that environment variable is not set or is empty")
-    return value.strip()
-
-
-def _secret_from_arn(arn: str, timeout: float) -> str:
-    match = re.fullmatch(r"arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):\d{12}:secret:[A-Za-z0-9/_+=.@-]+", arn)
-    if not match:
-        raise UsageError("--secret-arn must be a Secrets Manager secret ARN "
-                         "(arn:aws:secretsmanager:<region>:<account>:secret:<name>)")
-    import boto3
-    from botocore.config import Config
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
-
-    config = Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 2, "mode": "standard"})
-    try:
-        value = boto3.client("secretsmanager", region_name=match.group(1), config=config).get_secret_value(
-            SecretId=arn)
-    except NoCredentialsError:
-        raise UsageError("--secret-arn: no AWS credentials (set AWS_PROFILE or role credentials)") from None
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "error")
-        raise UsageError(f"--secret-arn: Secrets Manager answered {code}") from None
-    except BotoCoreError as exc:
-        raise UsageError(f"--secret-arn: cannot read the secret ({type(exc).__name__})") from None
-    text = value.get("SecretString")
-    if not isinstance(text, str) or not text.strip():
-        raise UsageError("--secret-arn: the secret has no string value")
-    try:
-        doc = json.loads(text)
-    except ValueError:
-        return text.strip()
-    if isinstance(doc, dict):
-        secret = doc.get("client_secret")
-        if not isinstance(secret, str) or not secret:
-            raise UsageError("--secret-arn: the secret is JSON without a client_secret string")
-        return secret
-    raise UsageError("--secret-arn: the secret is neither a JSON object nor a plain string")
-
-
-def parse_options(argv: Sequence[str]) -> Options:
-    """The command line, validated; secrets resolved. Raises UsageError (message safe to print)."""
-    for arg in argv:
-        if arg == "--client-secret" or arg.startswith("--client-secret="):
-            raise UsageError("there is no --client-secret: a secret never goes on the command line (shell history, "
-                             "process lists); use --client-secret-env NAME or --secret-arn ARN")
-    args = _parser().parse_args(list(argv))
-    timeout = _int(args.timeout, "--timeout", 1, MAX_TIMEOUT)
-    outputs: dict[str, Any] = {}
-    if args.stack is not None or args.outputs is not None:
-        if args.discovery_url is not None:
-            raise UsageError("give --discovery-url or --stack, not both")
-        outputs = _stack_outputs(args.stack, args.outputs)
-        discovery_url = _output(outputs, "discovery_url")
-        if discovery_url is None:
-            raise UsageError("the stack outputs have no discovery_url")
-    elif args.discovery_url is not None:
-        discovery_url = args.discovery_url
-    else:
-        raise UsageError("give --discovery-url URL or --stack NAME")
-    _https_url(discovery_url, "--discovery-url" if not outputs else "discovery_url (stack outputs)")
-    if WELL_KNOWN not in urllib.parse.urlsplit(discovery_url).path:
-        raise UsageError("--discovery-url must be the discovery document's URL (ending in "
-                         f"{OIDC_DISCOVERY_SUFFIX}), not the issuer")
-    customers_url = args.customers_url or _output(outputs, "customers_current_url")
-    if customers_url is not None:
-        _https_url(customers_url, "--customers-url")
-    client_id = args.client_id or _output(outputs, "client_id")
-    if client_id is not None and not re.fullmatch(r"[\x21-\x7e]{1,256}", client_id):
-        raise UsageError("--client-id must be 1-256 printable characters without spaces")
-    if args.client_secret_env is not None and args.secret_arn is not None:
-        raise UsageError("give --client-secret-env or --secret-arn, not both")
-    login_requested = args.client_secret_env is not None or args.secret_arn is not None
-    if login_requested and client_id is None:
-        raise UsageError("the login needs --client-id (Plaid's client id at the IdP)")
-    redirect_port = _int(args.redirect_port, "--redirect-port", 1, 65535)
-    login_timeout = _int(args.login_timeout, "--login-timeout", 1, MAX_LOGIN_TIMEOUT)
-    if args.redirect_host not in HOST_NAMES:
-        raise UsageError(f"--redirect-host must be {' or '.join(HOST_NAMES)}")
-    if args.cacert is not None and not args.cacert.is_file():
-        raise UsageError("--cacert: no such file")
-    secret, source = None, None
-    if args.client_secret_env is not None:
-        secret, source = _secret_from_env(args.client_secret_env), "environment variable"
-    elif args.secret_arn is not None:
-        secret, source = _secret_from_arn(args.secret_arn, timeout), "Secrets Manager"
-    return Options(discovery_url=discovery_url, client_id=client_id, secret=secret, customers_url=customers_url,
-                   cacert=args.cacert, redirect_port=redirect_port, redirect_host=args.redirect_host,
-                   login_timeout=login_timeout, timeout=timeout,
-                   json=args.json, secret_source=source,
-                   secret_arn_hint=_output(outputs, "credentials_secret_arn"))
-
-
-# --- the checks -----------------------------------------------------------------------------------
-
-
-def _b64url_json(part: str) -> Any:  # noqa: ANN401 - any JSON
-    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-
-
-def _jwt_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """(header, claims) of a compact JWS, unverified; None when the token is not one (opaque)."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    try:
-        header, claims = _b64url_json(parts[0]), _b64url_json(parts[1])
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return (header, claims) if isinstance(header, dict) and isinstance(claims, dict) else None
-
-
-def _tampered(token: str) -> str:
-    """The token with its payload changed and the signature kept (or, when opaque, one character changed)."""
-    parts = token.split(".")
-    if _jwt_parts(token) is not None:
-        claims = _b64url_json(parts[1])
-        claims["sub"] = f"{claims.get('sub', '')}-tampered"
-        parts[1] = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
-        return ".".join(parts)
-    middle = len(token) // 2
-    return token[:middle] + ("A" if token[middle:middle + 1] != "A" else "B") + token[middle + 1:]
-
-
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_PHONE = re.compile(r"\+?[\d\s().-]+")
-
-
-def _sub_shape(sub: str) -> tuple[CheckStatus, str]:
-    n, digits = len(sub), sum(c.isdigit() for c in sub)
-    if n < plaid.CONSISTENCY_KEY_MIN_LENGTH:
-        return CheckStatus.FAIL, f"sub has {n} characters; Plaid needs >= {plaid.CONSISTENCY_KEY_MIN_LENGTH}"
-    if _EMAIL.fullmatch(sub):
-        return CheckStatus.FAIL, f"sub looks like an email address ({n} characters): PII that can change"
-    if _PHONE.fullmatch(sub) and 7 <= digits <= 15:
-        if sub.startswith("+") or not sub.isdigit():
-            return CheckStatus.FAIL, f"sub looks like a phone number ({n} characters): PII that can change"
-        return CheckStatus.WARN, f"sub is {n} digits only: make sure it is not a phone number"
-    return CheckStatus.PASS, f"sub has {n} characters, not an email address or phone number"
-
-
-def _signing_keys(jwks: dict[str, Any]) -> list[dict[str, Any]]:
-    keys = [k for k in jwks.get("keys", []) if isinstance(k, dict)]
-    return [k for k in keys if k.get("use", "sig") == "sig"
-            and ("key_ops" not in k or "verify" in (k.get("key_ops") or []))]
-
-
-def _rsa_bits(key: dict[str, Any]) -> int:
-    try:
-        n = base64.urlsafe_b64decode(str(key.get("n", "")) + "=" * (-len(str(key.get("n", ""))) % 4))
-    except ValueError:
-        return 0
-    return int.from_bytes(n, "big").bit_length()
-
-
-def _verify(token: str, jwks: dict[str, Any] | None, **kwargs: Any) -> tuple[dict[str, Any] | None, str]:  # noqa: ANN401
-    """(claims, note) when the token verifies against the JWKS; (None, why not) otherwise. ``kwargs`` go to
-    ``jwt.decode`` (issuer, audience, options)."""
-    parts = _jwt_parts(token)
-    if parts is None:
-        return None, "not a JWT"
-    header = parts[0]
-    alg, kid = header.get("alg"), header.get("kid")
-    if alg not in ASYMMETRIC:
-        return None, f"alg {alg!s:.20} is not an asymmetric algorithm published in a JWKS"
-    if jwks is None:
-        return None, "the JWKS is unavailable (see JWKS-KEYS)"
-    keys = _signing_keys(jwks)
-    candidates = [k for k in keys if kid is not None and k.get("kid") == kid]
-    note = f"{alg}, kid matches the JWKS"
-    if not candidates:
-        candidates = [k for k in keys if "kid" not in k]
-        note = f"{alg}, verified with a JWKS key without kid"
-    if not candidates:
-        return None, f"{alg}: no JWKS key has the token's kid"
-    why = "signature does not verify"
-    for key in candidates:
-        try:
-            pyjwk = jwt.PyJWK(key, algorithm=alg)
-            claims = jwt.decode(token, pyjwk.key, algorithms=[alg], leeway=LEEWAY_SECONDS, **kwargs)
-        except jwt.InvalidIssuerError:
-            return None, "iss is not the discovery issuer"
-        except jwt.InvalidAudienceError:
-            return None, "aud does not name the client"
-        except jwt.ExpiredSignatureError:
-            return None, "expired"
-        except jwt.MissingRequiredClaimError as exc:
-            return None, f"no {exc.claim} claim"
-        except (jwt.PyJWKError, jwt.InvalidTokenError) as exc:
-            why = f"does not verify ({type(exc).__name__})"
-            continue
-        return claims, note
-    return None, why
 
 
 def _count(n: int, noun: str) -> str:
@@ -444,14 +97,23 @@ def _count(n: int, noun: str) -> str:
 
 def _fdx_code(resp: Response) -> Any:  # noqa: ANN401 - whatever the body says
     body = resp.json_object()
-    return None if body is None else body.get("code")
+    code = None if body is None else body.get("code")
+    return code if code is None or isinstance(code, int | str) and not isinstance(code, bool) else shown(code)
 
 
 def _oauth_error(resp: Response) -> str:
+    """``HTTP 400 invalid_grant: description``: the error code when it is one, the description bounded."""
     body = resp.json_object() or {}
-    error = body.get("error")
-    shown = f" {error}" if isinstance(error, str) and re.fullmatch(r"[a-z_]{1,40}", error) else ""
-    return f"HTTP {resp.status}{shown}"
+    error, description = body.get("error"), body.get("error_description")
+    shown_error = f" {error}" if isinstance(error, str) and re.fullmatch(r"[a-z_]{1,40}", error) else ""
+    shown_description = f": {shown(description, DESCRIPTION_SHOWN)}" if isinstance(description, str) and \
+        description.strip() else ""
+    return f"HTTP {resp.status}{shown_error}{shown_description}"
+
+
+def _oauth_error_code(resp: Response) -> str | None:
+    error = (resp.json_object() or {}).get("error")
+    return error if isinstance(error, str) else None
 
 
 @dataclass
@@ -466,26 +128,39 @@ class _Run:
     jwks: dict[str, Any] | None = None
     access_token: str | None = None
     id_sub: str | None = None
+    state: str = ""
+    nonce: str = ""
+    requests: int = 0
 
     def __post_init__(self) -> None:
         self.tls = tls_context(self.opts.cacert)
         if self.opts.secret:
             self.sensitive.add(self.opts.secret)
 
+    @property
+    def login_requested(self) -> bool:
+        return self.opts.client_id is not None and self.opts.secret is not None
+
     # results
 
-    def set(self, check_id: str, status: CheckStatus, detail: str) -> None:
-        self.results[check_id] = CheckResult(_SPEC[check_id], status, detail)
+    def set(self, check_id: str, status: CheckStatus, detail: str, *, for_lack_of_input: bool = False) -> None:
+        self.results[check_id] = CheckResult(SPECS[check_id], status, detail, for_lack_of_input)
 
-    def skip_rest(self, stage: Stage, reason: str) -> None:
+    def skip_rest(self, stage: Stage, reason: str, *, for_lack_of_input: bool = False) -> None:
         for spec in CHECKS:
             if spec.stage is stage and spec.id not in self.results:
-                self.set(spec.id, CheckStatus.SKIP, reason)
+                self.set(spec.id, CheckStatus.SKIP, reason, for_lack_of_input=for_lack_of_input)
 
     # network
 
+    def _send(self, method: str, url: str, headers: dict[str, str] | None = None,
+              form: dict[str, str] | None = None) -> Response:
+        self.requests += 1
+        assert self.requests <= MAX_REQUESTS, "a run makes at most MAX_REQUESTS requests (docs/check.md, Bounds)"
+        return request(method, url, context=self.tls, timeout=self.opts.timeout, headers=headers, form=form)
+
     def get(self, url: str, headers: dict[str, str] | None = None) -> Response:
-        return request("GET", url, context=self.tls, timeout=self.opts.timeout, headers=headers)
+        return self._send("GET", url, headers)
 
     def token_request(self, form: dict[str, str]) -> Response:
         assert self.discovery is not None and self.opts.client_id is not None and self.opts.secret is not None
@@ -493,8 +168,7 @@ class _Run:
         pair = f"{urllib.parse.quote_plus(self.opts.client_id)}:{urllib.parse.quote_plus(self.opts.secret)}"
         basic = base64.b64encode(pair.encode()).decode()
         self.sensitive.update(v for k, v in form.items() if k in ("code", "refresh_token"))
-        resp = request("POST", self.discovery["token_endpoint"], context=self.tls, timeout=self.opts.timeout,
-                       headers={"Authorization": f"Basic {basic}"}, form=form)
+        resp = self._send("POST", self.discovery["token_endpoint"], {"Authorization": f"Basic {basic}"}, form)
         for key, value in (resp.json_object() or {}).items():
             if isinstance(value, str) and key.endswith("token"):
                 self.sensitive.add(value)
@@ -515,13 +189,13 @@ class _Run:
             return
         doc = resp.json_object()
         if resp.status != 200 or doc is None:
-            seen = f"HTTP {resp.status}, {resp.media_type or 'no Content-Type'}"
-            why = "not a JSON object" if resp.status == 200 else "expected 200"
+            seen = f"HTTP {resp.status}, {shown(resp.media_type or 'no Content-Type', 60)}"
+            why = resp.not_an_object() if resp.status == 200 else "expected 200"
             self.set("DISCOVERY-FETCH", CheckStatus.FAIL, f"{seen}: {why}")
             self.skip_rest(Stage.DISCOVERY, "no discovery document (see DISCOVERY-FETCH)")
             return
         self.discovery = doc
-        seen = f"HTTP 200, {resp.media_type or 'no Content-Type'}, {len(doc)} fields"
+        seen = f"HTTP 200, {shown(resp.media_type or 'no Content-Type', 60)}, {len(doc)} fields"
         if resp.media_type != "application/json":
             self.set("DISCOVERY-FETCH", CheckStatus.FAIL, f"{seen}: the Content-Type must be application/json")
         else:
@@ -539,7 +213,7 @@ class _Run:
         bad = sorted(k for k, v in urls.items() if not (isinstance(v, str) and v.startswith("https://")))
         if bad:
             self.set("DISCOVERY-HTTPS", CheckStatus.FAIL,
-                     "not https://: " + ", ".join(f"{k} = {str(urls[k])[:120]}" for k in bad))
+                     "not https://: " + ", ".join(f"{shown(k, 60)} = {shown(urls[k])}" for k in bad[:10]))
         else:
             self.set("DISCOVERY-HTTPS", CheckStatus.PASS, f"{len(urls)} URLs, all https://")
 
@@ -552,15 +226,17 @@ class _Run:
         types = doc.get("response_types_supported")
         if "response_types_supported" not in missing and (not isinstance(types, list) or "code" not in types):
             problems.append("response_types_supported does not include code")
+        issuer = doc.get("issuer")
+        if "issuer" not in missing and not isinstance(issuer, str):
+            problems.append("issuer is not a string")
         if problems:
             self.set("DISCOVERY-FIELDS", CheckStatus.FAIL, "; ".join(problems))
             return
         kind = "OIDC" if self.oidc else "OAuth 2.0"
-        issuer = str(doc["issuer"])
         expected = issuer.rstrip("/") + (OIDC_DISCOVERY_SUFFIX if self.oidc else "")
         if self.oidc and url.rstrip("/") != expected:
             self.set("DISCOVERY-FIELDS", CheckStatus.WARN,
-                     f"{kind} fields present; issuer {issuer[:120]} is not where the document was fetched "
+                     f"{kind} fields present; issuer {shown(issuer)} is not where the document was fetched "
                      "(OIDC Discovery expects <issuer>" + OIDC_DISCOVERY_SUFFIX + ")")
             return
         self.set("DISCOVERY-FIELDS", CheckStatus.PASS,
@@ -570,14 +246,14 @@ class _Run:
         scopes = doc.get("scopes_supported")
         if not isinstance(scopes, list):
             self.set("DISCOVERY-SCOPES", CheckStatus.FAIL,
-                     f"scopes_supported is absent; Plaid needs it to list {_SCOPES}")
+                     f"scopes_supported is absent; Plaid needs it to list {SCOPES_TEXT}")
             return
         missing = [s for s in plaid.REQUIRED_SCOPES if s not in scopes]
         if missing:
             self.set("DISCOVERY-SCOPES", CheckStatus.FAIL,
                      f"scopes_supported lacks {', '.join(missing)} (lists {_count(len(scopes), 'scope')})")
         else:
-            self.set("DISCOVERY-SCOPES", CheckStatus.PASS, f"scopes_supported includes {_SCOPES}")
+            self.set("DISCOVERY-SCOPES", CheckStatus.PASS, f"scopes_supported includes {SCOPES_TEXT}")
 
     def _auth_method(self, doc: dict[str, Any]) -> None:
         methods = doc.get("token_endpoint_auth_methods_supported")
@@ -587,8 +263,8 @@ class _Run:
         elif isinstance(methods, list) and basic in methods:
             self.set("DISCOVERY-AUTH-METHOD", CheckStatus.PASS, f"includes {basic}")
         else:
-            shown = ", ".join(str(m)[:40] for m in methods) if isinstance(methods, list) else "not a list"
-            self.set("DISCOVERY-AUTH-METHOD", CheckStatus.FAIL, f"lists {shown}; Plaid authenticates with {basic}")
+            listed = ", ".join(shown(m, 40) for m in methods[:10]) if isinstance(methods, list) else "not a list"
+            self.set("DISCOVERY-AUTH-METHOD", CheckStatus.FAIL, f"lists {listed}; Plaid authenticates with {basic}")
 
     # stage 2
 
@@ -610,13 +286,13 @@ class _Run:
             return
         doc = resp.json_object()
         if resp.status != 200 or doc is None or not isinstance(doc.get("keys"), list):
+            why = resp.not_an_object() if resp.status == 200 and doc is None else 'expected 200 with {"keys": [...]}'
             self.set("JWKS-KEYS", CheckStatus.FAIL,
-                     f"jwks_uri: HTTP {resp.status}, {resp.media_type or 'no Content-Type'}: expected 200 with "
-                     '{"keys": [...]}')
+                     f"jwks_uri: HTTP {resp.status}, {shown(resp.media_type or 'no Content-Type', 60)}: {why}")
             return
         self.jwks = doc
         keys = [k for k in doc["keys"] if isinstance(k, dict)]
-        signing = _signing_keys(doc)
+        signing = signing_keys(doc)
         problems: list[str] = []
         if any("d" in k or k.get("kty") == "oct" for k in keys):
             problems.append("the JWKS publishes private or symmetric key material")
@@ -625,12 +301,15 @@ class _Run:
         no_kid = [k for k in signing if not k.get("kid")]
         if no_kid:
             problems.append(f"{len(no_kid)} of {len(signing)} signing keys have no kid")
-        weak = [k for k in signing if k.get("kty") == "RSA" and _rsa_bits(k) < MIN_RSA_BITS]
+        odd_kid = [k for k in signing if k.get("kid") and not isinstance(k.get("kid"), str)]
+        if odd_kid:
+            problems.append(f"{len(odd_kid)} of {len(signing)} signing keys have a kid that is not a string")
+        weak = [k for k in signing if k.get("kty") == "RSA" and rsa_bits(k) < MIN_RSA_BITS]
         if weak:
             problems.append(f"{len(weak)} RSA keys under {MIN_RSA_BITS} bits")
         described = "; ".join(
-            f"{k.get('kty')}{' ' + str(_rsa_bits(k)) + ' bits' if k.get('kty') == 'RSA' else ''} "
-            f"kid {str(k['kid'])[:40] if k.get('kid') else '(none)'}" for k in signing[:5])
+            f"{shown(k.get('kty'), 10)}{' ' + str(rsa_bits(k)) + ' bits' if k.get('kty') == 'RSA' else ''} "
+            f"kid {shown_kid(k.get('kid'))}" for k in signing[:5])
         seen = f"{_count(len(keys), 'key')}, {len(signing)} for signing" + (f": {described}" if described else "")
         if problems:
             self.set("JWKS-KEYS", CheckStatus.FAIL, f"{seen}; " + "; ".join(problems))
@@ -643,81 +322,95 @@ class _Run:
 
     # stage 3
 
-    def _login_blocker(self) -> str | None:
+    def _login_blocker(self) -> tuple[str, bool] | None:
+        """Why the login cannot run, and whether that is for lack of an input; None when it can."""
         if self.opts.client_id is None:
-            return "no --client-id (and no secret): the login is not requested"
+            return "no --client-id (and no secret): the login is not requested", True
         if self.opts.secret is None:
             arn = f" (the stack's credentials_secret_arn is {self.opts.secret_arn_hint})" \
                 if self.opts.secret_arn_hint else ""
-            return f"no client secret: pass --client-secret-env NAME or --secret-arn ARN{arn}"
+            return f"no client secret: pass --client-secret-env NAME or --secret-arn ARN{arn}", True
         if self.discovery is None:
-            return "no discovery document (see DISCOVERY-FETCH)"
+            return "no discovery document (see DISCOVERY-FETCH)", False
         for key in ("authorization_endpoint", "token_endpoint"):
             value = self.discovery.get(key)
             if not isinstance(value, str) or not value.startswith("https://"):
-                return f"{key} is missing or not https:// (the secret is never sent over plain http)"
+                return f"{key} is missing or not https:// (the secret is never sent over plain http)", False
         return None
 
-    def _authorize_url(self, redirect_uri: str, state: str) -> str:
+    def authorize_url(self, redirect_uri: str) -> str:
+        """Plaid's authorize request (plaid_contract.AUTHORIZE_PARAMETERS) plus this run's nonce."""
         assert self.discovery is not None and self.opts.client_id is not None
         endpoint = self.discovery["authorization_endpoint"]
-        # Exactly what Plaid sends (response_type, client_id, redirect_uri, scope, state): no prompt, no PKCE.
-        query = urllib.parse.urlencode({"response_type": "code", "client_id": self.opts.client_id,
-                                        "redirect_uri": redirect_uri, "scope": " ".join(plaid.REQUIRED_SCOPES),
-                                        "state": state}, quote_via=urllib.parse.quote)
+        values = {"response_type": plaid.AUTHORIZE_RESPONSE_TYPE, "redirect_uri": redirect_uri,
+                  "scope": plaid.SCOPE_SEPARATOR.join(plaid.REQUIRED_SCOPES), "client_id": self.opts.client_id,
+                  "state": self.state, "nonce": self.nonce}
+        query = urllib.parse.urlencode([(k, values[k]) for k in AUTHORIZE_PARAMETERS], quote_via=urllib.parse.quote)
         return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"
 
     def _login(self) -> tuple[Callback | None, str]:
-        assert self.listener is not None
-        state = secrets.token_urlsafe(24)
-        self.listener.start(state)
-        url = self._authorize_url(self.listener.redirect_uri, state)
-        print(f"authorize_url: {url}", file=sys.stderr, flush=True)
+        listener = self.listener
+        assert listener is not None
+        self.state, self.nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+        listener.start(self.state)
+        url = self.authorize_url(listener.redirect_uri)
+        print(f"authorize_url: {terminal_safe(url)}", file=sys.stderr, flush=True)
         failure: list[str] = []
         driven = threading.Event()
-        if self.browser is not None:
-            browser = self.browser
+        browser = self.browser
+        if browser is not None:
 
             def drive() -> None:
                 try:
                     browser(url)
+                except LoginCommandFailed as exc:
+                    failure.append(shown(str(exc), 300))
+                except OSError as exc:
+                    failure.append(f"the login command could not start ({type(exc).__name__})")
                 except Exception as exc:  # noqa: BLE001 - reported as the login's failure
-                    failure.append(type(exc).__name__)
+                    failure.append(f"the login did not reach the redirect ({type(exc).__name__})")
                 finally:
                     driven.set()
 
             threading.Thread(target=drive, name="plaid-ready-check-browser", daemon=True).start()
         deadline = time.monotonic() + self.opts.login_timeout
-        result = None
-        while result is None and (remaining := deadline - time.monotonic()) > 0:
-            result = self.listener.wait(min(remaining, 0.2))
-            if result is None and driven.is_set():  # the browser gave up: nothing more will come
-                result = self.listener.wait(0.2)
-                break
-        if result is None and failure:
-            return None, f"the login did not reach the redirect ({failure[0]})"
-        if result is None and driven.is_set():
-            return None, f"the browser finished without reaching {self.listener.redirect_uri}"
-        if result is None:
-            return None, f"no redirect to {self.listener.redirect_uri} within {self.opts.login_timeout:g} s"
-        if result.code:
-            self.sensitive.add(result.code)
-        return result, ""
+        result, finished = None, False
+        try:
+            while result is None and (remaining := deadline - time.monotonic()) > 0:
+                result = listener.wait(min(remaining, 0.1))
+                if result is None and driven.is_set():  # the browser is done: only a redirect in flight can come
+                    result, finished = listener.wait(0.5), True
+                    break
+        finally:
+            if isinstance(browser, LoginCommand):
+                browser.stop()
+        if result is not None:
+            if result.code:
+                self.sensitive.add(result.code)
+            return result, ""
+        ignored = f" ({_count(listener.ignored, 'callback')} with another state ignored)" if listener.ignored else ""
+        if failure and finished:
+            return None, failure[0] + ignored
+        if finished:
+            who = "the login command exited 0" if isinstance(browser, LoginCommand) else "the browser finished"
+            return None, f"{who} without reaching {listener.redirect_uri}{ignored}"
+        return None, (f"no redirect to {listener.redirect_uri} with this login's state within "
+                      f"{self.opts.login_timeout:g} s{ignored}")
 
     def login_stage(self) -> None:
         blocker = self._login_blocker()
         if blocker is not None:
-            self.skip_rest(Stage.LOGIN, blocker)
+            self.skip_rest(Stage.LOGIN, blocker[0], for_lack_of_input=blocker[1])
             return
         callback, why = self._login()
         assert self.listener is not None
-        if callback is None or callback.error or not callback.code or not callback.state_ok:
+        if callback is None or callback.error or not callback.code:
             if callback is not None and callback.error:
-                why = f"the IdP redirected with error={callback.error[:60]} instead of a code"
-            elif callback is not None and not callback.code:
-                why = "the IdP redirected without a code"
+                description = f" ({shown(callback.error_description, DESCRIPTION_SHOWN)})" \
+                    if callback.error_description else ""
+                why = f"the IdP redirected with error={shown(callback.error, 60)}{description} instead of a code"
             elif callback is not None:
-                why = "the IdP did not return the state it was sent"
+                why = "the IdP redirected without a code"
             self.set("TOKEN-CLIENT-AUTH", CheckStatus.FAIL, f"login: {why}")
             self.skip_rest(Stage.LOGIN, "no tokens (see TOKEN-CLIENT-AUTH)")
             return
@@ -729,61 +422,84 @@ class _Run:
             self.skip_rest(Stage.LOGIN, "no tokens (see TOKEN-CLIENT-AUTH)")
             return
         tokens = resp.json_object()
-        if resp.status != 200 or tokens is None or not isinstance(tokens.get("access_token"), str):
-            hint = " (the client secret or client authentication method is wrong)" if resp.status == 401 or \
-                "invalid_client" in _oauth_error(resp) else ""
+        token = tokens.get("access_token") if tokens is not None else None
+        if resp.status != 200 or tokens is None or not isinstance(token, str) or not token:
+            wrong_secret = resp.status in (401, 403) or _oauth_error_code(resp) in ("invalid_client",
+                                                                                     "unauthorized_client")
+            body = "" if resp.status != 200 else f"; {resp.not_an_object()}" if tokens is None else \
+                "; no access_token in the answer"
             self.set("TOKEN-CLIENT-AUTH", CheckStatus.FAIL,
-                     f"code exchange with {plaid.TOKEN_ENDPOINT_AUTH_METHOD}: {_oauth_error(resp)}{hint}")
+                     f"code exchange with {plaid.TOKEN_ENDPOINT_AUTH_METHOD}: {_oauth_error(resp)}{body}"
+                     + (_CLIENT_AUTH_HINT if wrong_secret else ""))
             self.skip_rest(Stage.LOGIN, "no tokens (see TOKEN-CLIENT-AUTH)")
             return
         self.set("TOKEN-CLIENT-AUTH", CheckStatus.PASS,
                  f"login redirected with a code and the state; the token endpoint accepted "
-                 f"{plaid.TOKEN_ENDPOINT_AUTH_METHOD} (HTTP 200, token_type {str(tokens.get('token_type'))[:20]})")
-        self.access_token = tokens["access_token"]
+                 f"{plaid.TOKEN_ENDPOINT_AUTH_METHOD} (HTTP 200, token_type {shown(tokens.get('token_type'), 20)})")
+        self.access_token = token
         self._access_token(tokens)
-        refresh = tokens.get("refresh_token")
-        if isinstance(refresh, str) and refresh:
-            self.set("TOKEN-REFRESH-ISSUED", CheckStatus.PASS, "the code exchange returned a refresh token")
-        else:
-            self.set("TOKEN-REFRESH-ISSUED", CheckStatus.FAIL,
-                     f"no refresh_token although the login asked for {_SCOPES}: Plaid cannot keep access")
-            refresh = None
+        refresh = self._refresh_issued(tokens)
         self._id_token(tokens)
         self._userinfo()
         self._rotation(refresh)
 
     def _access_token(self, tokens: dict[str, Any]) -> None:
         token = tokens["access_token"]
-        parts = _jwt_parts(token)
+        parts = jwt_parts(token)
         if parts is None:
             self.set("TOKEN-JWT", CheckStatus.FAIL,
                      f"opaque access token ({len(token)} characters, not a JWT): the API cannot verify it "
                      "(Auth0: set a default audience)")
         else:
-            claims, note = _verify(token, self.jwks, issuer=(self.discovery or {}).get("issuer"),
-                                   options={"verify_aud": False, "require": ["exp"]})
+            claims, note = verify_token(token, self.jwks, issuer=(self.discovery or {}).get("issuer"),
+                                        options={"verify_aud": False, "require": ["exp"]})
             if claims is None:
                 self.set("TOKEN-JWT", CheckStatus.FAIL, f"a JWT that does not verify: {note}")
             else:
                 aud = claims.get("aud")
-                shown = ", ".join(aud) if isinstance(aud, list) else str(aud) if aud is not None else "(none)"
-                self.set("TOKEN-JWT", CheckStatus.PASS, f"JWT {note}; iss is the issuer; aud {shown[:160]}")
+                listed = ", ".join(shown(a, 80) for a in aud[:4]) if isinstance(aud, list) else \
+                    shown(aud, 160) if aud is not None else "(none)"
+                self.set("TOKEN-JWT", CheckStatus.PASS, f"JWT {note}; iss is the issuer; aud {listed}")
         seen: list[tuple[str, float]] = []
         expires_in = tokens.get("expires_in")
         if isinstance(expires_in, int | float) and not isinstance(expires_in, bool):
             seen.append(("expires_in", float(expires_in)))
         if parts is not None:
             exp, iat = parts[1].get("exp"), parts[1].get("iat")
-            if isinstance(exp, int | float) and isinstance(iat, int | float):
+            if isinstance(exp, int | float) and isinstance(iat, int | float) and not isinstance(exp, bool) \
+                    and not isinstance(iat, bool):
                 seen.append(("exp - iat", float(exp - iat)))
         if not seen:
             self.set("TOKEN-AT-LIFETIME", CheckStatus.FAIL, "no expires_in and no exp/iat to read the lifetime from")
             return
-        shown = "; ".join(f"{name} {value:g} s" for name, value in seen)
+        listed = "; ".join(f"{name} {value:g} s" for name, value in seen)
         if any(abs(value - _LIFE) > LIFETIME_TOLERANCE_SECONDS for _, value in seen):
-            self.set("TOKEN-AT-LIFETIME", CheckStatus.FAIL, f"{shown}; Plaid: expire access tokens in {_LIFE} s")
+            self.set("TOKEN-AT-LIFETIME", CheckStatus.FAIL, f"{listed}; Plaid: expire access tokens in {_LIFE} s")
         else:
-            self.set("TOKEN-AT-LIFETIME", CheckStatus.PASS, shown)
+            self.set("TOKEN-AT-LIFETIME", CheckStatus.PASS, listed)
+
+    def _refresh_issued(self, tokens: dict[str, Any]) -> str | None:
+        """TOKEN-REFRESH-ISSUED, with the scopes granted (RFC 6749 5.1: ``scope`` is stated when it differs
+        from the request). Returns the refresh token, if any."""
+        refresh = tokens.get("refresh_token")
+        refresh = refresh if isinstance(refresh, str) and refresh else None
+        scope = tokens.get("scope")
+        granted = scope.split() if isinstance(scope, str) and scope.strip() else None
+        offline = plaid.REQUIRED_SCOPES[1]
+        scopes = "granted scopes not stated" if granted is None else f"granted scopes: {shown(' '.join(granted), 160)}"
+        dropped = granted is not None and offline not in granted
+        if refresh is None:
+            why = f"; the IdP dropped {offline} from the granted scopes" if dropped else ""
+            self.set("TOKEN-REFRESH-ISSUED", CheckStatus.FAIL,
+                     f"no refresh_token although the login asked for {SCOPES_TEXT}: Plaid cannot keep access "
+                     f"({scopes}{why})")
+        elif dropped:
+            self.set("TOKEN-REFRESH-ISSUED", CheckStatus.WARN,
+                     f"the code exchange returned a refresh token, but {scopes}: the IdP dropped {offline} "
+                     "silently; make sure the refresh token outlives the session")
+        else:
+            self.set("TOKEN-REFRESH-ISSUED", CheckStatus.PASS, f"the code exchange returned a refresh token; {scopes}")
+        return refresh
 
     def _id_token(self, tokens: dict[str, Any]) -> None:
         id_token = tokens.get("id_token")
@@ -793,8 +509,8 @@ class _Run:
             else:
                 self.set("TOKEN-SUB", CheckStatus.SKIP, "OAuth 2.0 without id_token: Plaid reads /customers/current")
             return
-        claims, note = _verify(id_token, self.jwks, issuer=(self.discovery or {}).get("issuer"),
-                               audience=self.opts.client_id, options={"require": ["exp", "sub"]})
+        claims, note = verify_token(id_token, self.jwks, issuer=(self.discovery or {}).get("issuer"),
+                                    audience=self.opts.client_id, options={"require": ["exp", "sub"]})
         if claims is None:
             self.set("TOKEN-SUB", CheckStatus.FAIL, f"the id_token does not verify: {note}")
             return
@@ -803,8 +519,17 @@ class _Run:
             self.set("TOKEN-SUB", CheckStatus.FAIL, "the id_token sub is not a string")
             return
         self.id_sub = sub
-        status, shape = _sub_shape(sub)
-        self.set("TOKEN-SUB", status, f"id_token {note}, aud is the client; {shape}")
+        status, shape = sub_shape(sub)
+        nonce = claims.get("nonce")
+        if nonce is None:
+            status, said = CheckStatus.FAIL, ("it carries no nonce although the login sent one (OIDC Core 3.1.3.7: "
+                                              "the nonce ties the id_token to this login)")
+        elif not isinstance(nonce, str) or not hmac.compare_digest(nonce.encode(), self.nonce.encode()):
+            status, said = CheckStatus.FAIL, ("its nonce is not the one this login sent: a replayed or mixed-up "
+                                              "id_token (OIDC Core 3.1.3.7)")
+        else:
+            said = "nonce is the login's"
+        self.set("TOKEN-SUB", status, f"id_token {note}, aud is the client; {said}; {shape}")
 
     def _userinfo(self) -> None:
         endpoint = (self.discovery or {}).get("userinfo_endpoint")
@@ -824,8 +549,9 @@ class _Run:
             return
         body = resp.json_object()
         if resp.status != 200 or body is None:
+            why = resp.not_an_object() if resp.status == 200 else "expected 200 with JSON"
             self.set("USERINFO-SUB", CheckStatus.FAIL,
-                     f"userinfo: HTTP {resp.status}, {resp.media_type or 'no Content-Type'}: expected 200 with JSON")
+                     f"userinfo: HTTP {resp.status}, {shown(resp.media_type or 'no Content-Type', 60)}: {why}")
             return
         sub = body.get("sub")
         if self.id_sub is None:
@@ -876,16 +602,17 @@ class _Run:
     def api_stage(self) -> None:
         url = self.opts.customers_url
         if url is None:
-            self.skip_rest(Stage.API, "no --customers-url")
+            self.skip_rest(Stage.API, "no --customers-url", for_lack_of_input=True)
             return
         self._rejects("API-REJECTS-NO-TOKEN", url, None)
         if self.access_token is None:
-            self.skip_rest(Stage.API, "no access token (the login did not run or failed; see TOKEN-CLIENT-AUTH)")
+            self.skip_rest(Stage.API, "no access token (the login did not run or failed; see TOKEN-CLIENT-AUTH)",
+                           for_lack_of_input=not self.login_requested)
             return
         self._customers_current(url)
-        tampered = _tampered(self.access_token)
-        self.sensitive.add(tampered)
-        self._rejects("API-REJECTS-BAD-TOKEN", url, tampered)
+        bad = tampered(self.access_token)
+        self.sensitive.add(bad)
+        self._rejects("API-REJECTS-BAD-TOKEN", url, bad)
 
     def _customers_current(self, url: str) -> None:
         assert self.access_token is not None
@@ -903,12 +630,13 @@ class _Run:
             return
         try:
             body = resp.json()
-        except (ValueError, UnicodeDecodeError):
-            self.set("API-CUSTOMERS-CURRENT", CheckStatus.FAIL, f"HTTP 200, {resp.media_type}: the body is not JSON")
+        except ValueError as exc:
+            self.set("API-CUSTOMERS-CURRENT", CheckStatus.FAIL,
+                     f"HTTP 200, {shown(resp.media_type or 'no Content-Type', 60)}: {exc}")
             return
         problems = check_schema.problems(body)
         if resp.media_type != "application/json":
-            problems.append(f"Content-Type is {resp.media_type or 'absent'}, not application/json")
+            problems.append(f"Content-Type is {shown(resp.media_type or 'absent', 60)}, not application/json")
         if problems:
             self.set("API-CUSTOMERS-CURRENT", CheckStatus.FAIL,
                      "HTTP 200 but not Plaid's Customer schema: " + "; ".join(problems))
@@ -936,17 +664,21 @@ class _Run:
         if resp.status == 403 and str(code) != str(_DENIED.code):
             self.set(check_id, CheckStatus.WARN, f"{what}: {WAF_BLOCKED}")
             return
-        seen = f"{what}: HTTP {resp.status}" + (f", code {code!s:.20}" if code is not None else ", no FDX code")
+        seen = f"{what}: HTTP {resp.status}" + (f", code {shown(code, 20)}" if code is not None else ", no FDX code")
         if resp.status == _DENIED.status and str(code) == str(_DENIED.code):
             self.set(check_id, CheckStatus.PASS, seen)
         else:
             self.set(check_id, CheckStatus.FAIL, f"{seen}; expected {_DENIED.status} with code {_DENIED.code}")
 
     def run(self) -> list[CheckResult]:
-        self.discovery_stage()
-        self.keys_stage()
-        self.login_stage()
-        self.api_stage()
+        for stage, judge in ((Stage.DISCOVERY, self.discovery_stage), (Stage.KEYS, self.keys_stage),
+                             (Stage.LOGIN, self.login_stage), (Stage.API, self.api_stage)):
+            try:
+                judge()
+            except RecursionError:  # a document nested deeper than any check can walk: a failure, not a crash
+                for spec in CHECKS:
+                    if spec.stage is stage and spec.id not in self.results:
+                        self.set(spec.id, CheckStatus.FAIL, "a server's answer is nested too deeply to judge")
         return [self.results[c.id] for c in CHECKS]
 
     def redact(self, text: str) -> str:
@@ -956,48 +688,9 @@ class _Run:
         return text
 
 
-# --- output ---------------------------------------------------------------------------------------
-
-
-def verdict(results: Sequence[CheckResult]) -> str:
-    return "not ready" if any(r.status is CheckStatus.FAIL for r in results) else "ready"
-
-
-def to_json(results: Sequence[CheckResult]) -> dict[str, Any]:
-    return {"checks": [{"id": r.id, "status": r.status.value, "detail": r.detail} for r in results],
-            "verdict": verdict(results)}
-
-
-def to_text(results: Sequence[CheckResult], opts: Options) -> str:
-    lines = [f"Plaid live check of {opts.discovery_url}",
-             "(what Plaid's Validator checks; tokens, the authorization code and the client secret are never shown)",
-             f"  client: {opts.client_id or '(none)'}"
-             + (f" (secret from the {opts.secret_source})" if opts.secret_source else ""),
-             f"  customers API: {opts.customers_url or '(none)'}"]
-    label = {s: s.value.upper() for s in CheckStatus}
-    for stage in Stage:
-        lines += ["", stage.value]
-        for r in results:
-            if r.spec.stage is stage:
-                lines.append(f"  {label[r.status]:<6} {r.id:<22} {r.spec.requirement}")
-                lines.append(f"  {'':<6} {'':<22} seen: {r.detail}")
-    counts = {s: sum(1 for r in results if r.status is s) for s in CheckStatus}
-    lines += ["", f"Plaid live check ({len(results)} checks: {counts[CheckStatus.PASS]} pass, "
-                  f"{counts[CheckStatus.WARN]} warn, {counts[CheckStatus.FAIL]} fail, {counts[CheckStatus.SKIP]} skip)"]
-    failed = [r.id for r in results if r.status is CheckStatus.FAIL]
-    if failed:
-        lines.append("Verdict: NOT READY for Plaid: " + ", ".join(failed) + " failed.")
-    elif counts[CheckStatus.SKIP]:
-        lines.append("Verdict: ready for Plaid as far as checked (nothing fails; skipped checks did not run, "
-                     "see their reasons).")
-    else:
-        lines.append("Verdict: ready for Plaid (every check passes" +
-                     ("; see the warnings)." if counts[CheckStatus.WARN] else ")."))
-    return "\n".join(lines)
-
-
 def main(argv: Sequence[str], browser: Browser | None = None) -> int:
-    """``plaid-ready check`` (argv after "check"). ``browser`` drives the login for tests and automation."""
+    """``plaid-ready check`` (argv after "check"). ``browser`` drives the login for tests; ``--login-command``
+    drives it for automation."""
     try:
         opts = parse_options(argv)
     except UsageError as exc:
@@ -1019,6 +712,9 @@ def main(argv: Sequence[str], browser: Browser | None = None) -> int:
                   f"({exc.strerror or 'in use'}); pass another --redirect-port and allow its callback URI",
                   file=sys.stderr)
             return EXIT_USAGE
+        if browser is None and opts.login_command is not None:
+            hidden = frozenset({opts.secret_env} if opts.secret_env else set())
+            browser = LoginCommand(opts.login_command, listener.redirect_uri, hidden)
     run = _Run(opts, browser, listener)
     try:
         results = run.run()
@@ -1031,4 +727,4 @@ def main(argv: Sequence[str], browser: Browser | None = None) -> int:
             listener.close()
     text = json.dumps(to_json(results), indent=2) if opts.json else to_text(results, opts)
     print(run.redact(text))
-    return EXIT_FAILED if verdict(results) == "not ready" else EXIT_OK
+    return EXIT_FAILED if verdict(results) == NOT_READY else EXIT_OK

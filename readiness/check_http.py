@@ -1,9 +1,14 @@
-"""HTTP for ``plaid-ready check``: TLS always verified, every call bounded, no redirect followed.
+"""HTTP for ``plaid-ready check``: TLS always verified, one deadline per request, no redirect followed.
 
 The check talks to what Plaid talks to, the way Plaid's servers would: ``https://`` only, certificate
 verification on (``--cacert`` adds a private CA to the system's, it never turns verification off), no
-redirects followed (an endpoint must answer itself), each request limited by a timeout and each body by
-size. Errors are :class:`NetworkError` with a message that is safe to print (no URL credentials, no body).
+redirects followed (an endpoint must answer itself), no proxy, each body limited by size.
+
+**One deadline per request.** Name resolution, connect, the TLS handshake, the status line, the headers and
+the body all happen within ``timeout`` seconds in total: the request runs in a worker thread, and when the
+deadline passes the caller stops waiting and shuts the worker's socket down, so a server that drips its
+headers one byte at a time cannot hold the check longer than the timeout (a per-read timeout alone would
+let it). Errors are :class:`NetworkError` with a message that is safe to print (no URL credentials, no body).
 """
 
 from __future__ import annotations
@@ -12,22 +17,21 @@ import http.client
 import json
 import socket
 import ssl
-import time
-import urllib.error
+import threading
 import urllib.parse
-import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-#: Bodies larger than this are cut off (a discovery document or JWKS is a few KiB).
+#: Bodies larger than this are not read further (a discovery document or JWKS is a few KiB).
 MAX_BODY_BYTES: Final = 1 << 20
 USER_AGENT: Final = "plaid-ready-check"
 
 
 class NetworkError(Exception):
-    """No HTTP answer: DNS, connection, TLS or timeout. ``str()`` is safe to print."""
+    """No complete HTTP answer: DNS, connection, TLS, a malformed answer or the deadline. ``str()`` is safe
+    to print."""
 
 
 @dataclass(frozen=True)
@@ -35,23 +39,47 @@ class Response:
     status: int
     headers: Mapping[str, str]  # lower-case names
     body: bytes
+    truncated: bool = False  # the body was longer than MAX_BODY_BYTES (only that much was read)
 
     @property
     def media_type(self) -> str:
         """The Content-Type without parameters, lower case ("" when absent)."""
         return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
-    def json(self) -> Any:
-        """The body as JSON. Raises ValueError when it is not JSON."""
-        return json.loads(self.body.decode("utf-8"))
+    def parsed(self) -> tuple[Any, str | None]:
+        """``(value, None)`` for a JSON body, ``(None, why not)`` otherwise: never raises (a body nested
+        200,000 levels deep is "nested too deeply", not a RecursionError)."""
+        if self.truncated:
+            return None, f"the body is larger than {MAX_BODY_BYTES // 1024} KiB"
+        try:
+            text = self.body.decode("utf-8")
+        except UnicodeDecodeError:
+            return None, "the body is not UTF-8 text"
+        try:
+            return json.loads(text), None
+        except RecursionError:
+            return None, "the body's JSON is nested too deeply to read"
+        except ValueError:
+            return None, "the body is not JSON"
+
+    def json(self) -> Any:  # noqa: ANN401 - any JSON
+        """The body as JSON. Raises ValueError (with the reason) when it is not."""
+        value, why = self.parsed()
+        if why is not None:
+            raise ValueError(why)
+        return value
 
     def json_object(self) -> dict[str, Any] | None:
         """The body as a JSON object, or None when it is not one."""
-        try:
-            value = self.json()
-        except (ValueError, UnicodeDecodeError):
-            return None
+        value, _ = self.parsed()
         return value if isinstance(value, dict) else None
+
+    def not_an_object(self) -> str:
+        """Why :meth:`json_object` is None, for a detail ("the body is not JSON", "... a JSON array")."""
+        value, why = self.parsed()
+        if why is not None:
+            return why
+        return "the body is JSON but not an object" if not isinstance(value, dict) else "the body is a JSON object"
 
 
 def tls_context(cacert: Path | None = None) -> ssl.SSLContext:
@@ -63,61 +91,118 @@ def tls_context(cacert: Path | None = None) -> ssl.SSLContext:
     return ctx
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:  # noqa: ANN401 - urllib's signature
-        return None  # a 3xx comes back as the response itself
-
-
-def _read(resp: Any, deadline: float) -> bytes:  # noqa: ANN401 - http.client.HTTPResponse or HTTPError
-    chunks, size = [], 0
-    while size <= MAX_BODY_BYTES:
-        if time.monotonic() > deadline:
-            raise NetworkError("the body did not arrive in time")
-        chunk = resp.read1(65536) if hasattr(resp, "read1") else resp.read(65536)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks)[:MAX_BODY_BYTES]
-
-
 def _describe(exc: BaseException, timeout: float) -> str:
-    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-    if isinstance(reason, ssl.SSLCertVerificationError):
-        return (f"TLS certificate not trusted ({reason.verify_message or 'verification failed'}); "
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return (f"TLS certificate not trusted ({exc.verify_message or 'verification failed'}); "
                 "for a private CA pass --cacert FILE")
-    if isinstance(reason, ssl.SSLError):
-        return f"TLS handshake failed ({reason.reason or type(reason).__name__})"
-    if isinstance(reason, TimeoutError | socket.timeout):
-        return f"no answer within {timeout:g} s"
-    if isinstance(reason, ConnectionRefusedError):
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS handshake failed ({exc.reason or type(exc).__name__})"
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return f"no complete answer within {timeout:g} s"
+    if isinstance(exc, ConnectionRefusedError):
         return "connection refused"
-    if isinstance(reason, socket.gaierror):
+    if isinstance(exc, socket.gaierror):
         return "the host name does not resolve"
-    if isinstance(reason, http.client.HTTPException | ConnectionError):
-        return "the connection closed without an HTTP answer"
-    if isinstance(reason, OSError):
-        return f"network error: {reason.strerror or type(reason).__name__}"
-    return f"network error: {type(reason).__name__}"
+    if isinstance(exc, http.client.RemoteDisconnected | ConnectionError | http.client.IncompleteRead):
+        return "the connection closed before a complete HTTP answer"
+    if isinstance(exc, http.client.HTTPException):
+        return f"no valid HTTP answer ({type(exc).__name__})"
+    if isinstance(exc, OSError):
+        return f"network error: {exc.strerror or type(exc).__name__}"
+    return f"network error: {type(exc).__name__}"
+
+
+class _Connection(http.client.HTTPConnection):
+    """HTTPS over a socket the deadline can cut: every socket it opens is handed to ``watch`` first."""
+
+    default_port = 443  # no ":443" in the Host header
+
+    def __init__(self, host: str, port: int, *, context: ssl.SSLContext, timeout: float,
+                 watch: Callable[[socket.socket], None]) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self._tls = context
+        self._watch = watch
+
+    def connect(self) -> None:
+        raw = socket.create_connection((self.host, self.port), self.timeout)
+        self._watch(raw)
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        tls = self._tls.wrap_socket(raw, server_hostname=self.host, do_handshake_on_connect=False)
+        self._watch(tls)
+        tls.do_handshake()
+        self.sock = tls
+
+
+class _Attempt:
+    """One request in a worker thread; :meth:`expire` cuts it off at the deadline."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.response: Response | None = None
+        self.error: BaseException | None = None
+        self._lock = threading.Lock()
+        self._expired = False
+        self._sock: socket.socket | None = None
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            if self._expired:
+                sock.close()
+                raise TimeoutError("the deadline passed")
+            self._sock = sock
+
+    def expire(self) -> None:
+        with self._lock:
+            self._expired = True
+            sock = self._sock
+        if sock is not None:
+            try:  # the plain socket's shutdown, also for a TLS socket: the blocked read returns at once
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def run(self, conn: _Connection, method: str, target: str, body: bytes | None,
+            headers: Mapping[str, str]) -> None:
+        try:
+            conn.request(method, target, body=body, headers=dict(headers))
+            resp = conn.getresponse()
+            data = resp.read(MAX_BODY_BYTES + 1)
+            self.response = Response(resp.status, {k.lower(): v for k, v in resp.getheaders()},
+                                     data[:MAX_BODY_BYTES], truncated=len(data) > MAX_BODY_BYTES)
+        except Exception as exc:  # noqa: BLE001 - handed to the caller, described there
+            self.error = exc
+        finally:
+            conn.close()
+            self.done.set()
 
 
 def request(method: str, url: str, *, context: ssl.SSLContext, timeout: float,
             headers: Mapping[str, str] | None = None, form: Mapping[str, str] | None = None) -> Response:
-    """One HTTPS request. Any HTTP status is a :class:`Response`; no answer raises :class:`NetworkError`."""
-    if urllib.parse.urlsplit(url).scheme != "https":
+    """One HTTPS request, complete within ``timeout`` seconds. Any HTTP status is a :class:`Response`; no
+    complete answer in time raises :class:`NetworkError`."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "https":
         raise NetworkError("not sent: the URL is not https://")
+    try:
+        host, port = parts.hostname, parts.port or 443
+    except ValueError:
+        raise NetworkError("not sent: the URL's port is not a number from 0 to 65535") from None
+    if not host:
+        raise NetworkError("not sent: the URL has no host")
+    target = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
     data = urllib.parse.urlencode(form).encode() if form is not None else None
-    all_headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})}
+    all_headers = {"User-Agent": USER_AGENT, "Accept": "application/json", "Connection": "close", **(headers or {})}
     if data is not None:
         all_headers["Content-Type"] = "application/x-www-form-urlencoded"
-    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _NoRedirect)
-    req = urllib.request.Request(url, data=data, headers=all_headers, method=method)  # noqa: S310 - https only
-    deadline = time.monotonic() + timeout
-    try:
-        with opener.open(req, timeout=timeout) as resp:
-            return Response(resp.status, {k.lower(): v for k, v in resp.headers.items()}, _read(resp, deadline))
-    except urllib.error.HTTPError as err:
-        with err:
-            return Response(err.code, {k.lower(): v for k, v in (err.headers or {}).items()}, _read(err, deadline))
-    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
-        raise NetworkError(_describe(exc, timeout)) from None
+    attempt = _Attempt()
+    conn = _Connection(host, port, context=context, timeout=timeout, watch=attempt.watch)
+    threading.Thread(target=attempt.run, args=(conn, method, target, data, all_headers),
+                     name="plaid-ready-check-http", daemon=True).start()
+    if not attempt.done.wait(timeout):
+        attempt.expire()
+        raise NetworkError(f"no complete answer within {timeout:g} s (DNS, connection, TLS, headers and body "
+                           "share one deadline)")
+    if attempt.error is not None:
+        raise NetworkError(_describe(attempt.error, timeout))
+    assert attempt.response is not None
+    return attempt.response

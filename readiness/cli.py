@@ -3,7 +3,8 @@
     plaid-ready plan --stack NAME [--json|--summary] [--dir PATH]    offline plan + Plaid readiness verdict
     plaid-ready plan --stack NAME --compare BASE [--head FILE] [--format text|markdown|json]
                                                            what a change does to Plaid (docs/review.md)
-    plaid-ready serve-customers --port N [--host H]        run the /customers/current Lambda locally
+    plaid-ready serve-customers --port N [--host H] [--tls-cert FILE --tls-key FILE]
+                                                           run the /customers/current Lambda locally
     plaid-ready check --discovery-url URL ...              live conformance check (readiness/check.py)
 
     plaid-ready --version
@@ -83,7 +84,8 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--dir", type=Path, default=None, help="project directory (default: this checkout)")
     plan.add_argument("--traceback", action="store_true", help="show a traceback if the program fails")
     # Its own arguments are parsed by lambdas.local_server (main() hands them over untouched).
-    sub.add_parser("serve-customers", help="serve the /customers/current handler on 127.0.0.1 (--port N)")
+    sub.add_parser("serve-customers", help="serve the /customers/current handler on 127.0.0.1 (--port N; HTTPS with "
+                                           "--tls-cert FILE --tls-key FILE)")
     # Likewise parsed by readiness.check.
     sub.add_parser("check", help="live conformance check of a deployed IdP and API, as Plaid's Validator would")
     return p

@@ -19,7 +19,13 @@ The query string: where the event carries the raw query string (``rawQueryString
 the loopback server), the adapter edits only the ``scope`` values in it, so order and percent-encoding
 of everything else are preserved byte for byte. API Gateway REST proxy events carry no raw query string:
 API Gateway hands the parameters over already decoded (``multiValueQueryStringParameters``), so the adapter
-re-encodes them (RFC 3986) in the order API Gateway lists them; the values Cognito decodes are the same.
+re-encodes them (RFC 3986) in the order API Gateway lists them; the values Cognito decodes are the same. In a
+decoded ``scope`` a space, ``+``, ``%20`` or ``%2B`` separates scopes (API Gateway's handling of ``+`` is not
+documented); when ``offline_access`` is removed the remaining scopes are joined with spaces.
+
+``offline_access`` is removed as a whole token, case-sensitively (RFC 6749 3.3): ``offline_access_extra`` and
+``OFFLINE_ACCESS`` pass. Any failure to fetch or read Cognito's discovery document (an error status, a body
+that is not JSON or nested too deeply, a timeout) is a 503 and starts the failure cooldown.
 """
 
 from __future__ import annotations
@@ -49,6 +55,10 @@ FAILURE_COOLDOWN_SECONDS: Final = 5.0
 DISCOVERY_MAX_AGE_SECONDS: Final = 300
 RETRY_AFTER_SECONDS: Final = 5
 _SCOPE_SEPARATOR: Final = re.compile(r"(\+|%20)", re.IGNORECASE)
+#: Separators a decoded REST ``scope`` value may still carry: API Gateway's handling of ``+`` in REST query
+#: strings is not documented (public reports differ), so a space, a literal ``+`` and a still-encoded
+#: ``%20`` or ``%2B`` all separate scopes.
+_DECODED_SCOPE_SEPARATOR: Final = re.compile(r" |\+|%20|%2B", re.IGNORECASE)
 
 logger = Logger(service=names.SERVICE)
 
@@ -142,7 +152,7 @@ def fetch_json(url: str, deadline_seconds: float = FETCH_DEADLINE_SECONDS,
         return json.loads(body)
     except UpstreamError:
         raise
-    except (OSError, ValueError) as exc:  # socket errors, HTTP protocol errors, bad JSON
+    except (OSError, ValueError, RecursionError) as exc:  # socket and HTTP errors, bad or too deeply nested JSON
         raise UpstreamError("deadline exceeded" if expired.is_set() else type(exc).__name__) from None
     finally:
         timer.cancel()
@@ -171,9 +181,11 @@ def _discovery(state: _State, cfg: config_mod.Config) -> dict[str, Any]:
             try:
                 upstream = fetch_json(cfg.upstream_discovery_url, FETCH_DEADLINE_SECONDS, MAX_DISCOVERY_BYTES)
                 state.discovery_body = json.dumps(adapted_metadata(upstream, cfg), separators=(",", ":"))
-            except UpstreamError:
+            except Exception as exc:  # every failed fetch starts the cooldown, whatever went wrong
                 state.failed_at = time.monotonic()
-                raise
+                if isinstance(exc, UpstreamError):
+                    raise
+                raise UpstreamError(f"unreadable document ({type(exc).__name__})") from None
             state.failed_at = None
         body = state.discovery_body
     return {"statusCode": 200, "isBase64Encoded": False, "body": body,
@@ -205,6 +217,16 @@ def rewrite_raw_query(raw: str) -> str:
     return "&".join(out)
 
 
+def _strip_decoded_scope(value: str) -> str:
+    """Remove offline_access tokens from one decoded scope value (separated by a space, ``+``, ``%20`` or
+    ``%2B``); the rest is joined with spaces. Unchanged when there is nothing to remove."""
+    tokens = _DECODED_SCOPE_SEPARATOR.split(value)
+    kept = [t for t in tokens if t != names.STRIPPED_SCOPE]
+    if len(kept) == len(tokens):
+        return value
+    return " ".join(t for t in kept if t)
+
+
 def rebuild_query(params: Mapping[str, Any]) -> str:
     """A query string from API Gateway's decoded multi-value parameters, RFC 3986 encoded, offline_access
     removed from ``scope``."""
@@ -216,7 +238,7 @@ def rebuild_query(params: Mapping[str, Any]) -> str:
             if not isinstance(value, str):
                 continue
             if name == "scope":
-                value = " ".join(t for t in value.split(" ") if t != names.STRIPPED_SCOPE)
+                value = _strip_decoded_scope(value)
             out.append(f"{quote(name, safe='')}={quote(value, safe='')}")
     return "&".join(out)
 

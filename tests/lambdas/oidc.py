@@ -7,10 +7,17 @@ Cognito-shaped tokens, and `plaid-ready check`).
         code = code_from(final, state="plaid-state-1")
 
 The provider is installed from the committed lockfile by `make test` (npm ci).
+
+Run as a program it is a ``--login-command`` for ``plaid-ready check`` against this provider (docs/check.md,
+"Rehearsal"): it completes the login pages for the authorize URL in ``$PLAID_READY_AUTHORIZE_URL`` and follows
+the final redirect to the check's loopback listener.
+
+    python -m tests.lambdas.oidc --cacert CA.pem [--account fpb-customer-0042]
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import html
 import http.cookiejar
@@ -21,6 +28,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -161,3 +169,31 @@ def token_request(token_endpoint: str, client_id: str, client_secret: str, form:
                                           "Content-Type": "application/x-www-form-urlencoded"})
     with urllib.request.urlopen(req, timeout=10) as resp:
         return json.loads(resp.read())
+
+
+def login_command(argv: list[str]) -> int:
+    """The ``--login-command`` of a rehearsal: exit 0 once the check's listener has the redirect, else 1 with
+    one line on stderr (the check reports it)."""
+    ap = argparse.ArgumentParser(prog="python -m tests.lambdas.oidc",
+                                 description="Complete the test provider's login for plaid-ready check.")
+    ap.add_argument("--cacert", required=True, help="the CA (or self-signed certificate) the provider serves")
+    ap.add_argument("--account", default="fpb-customer-0042", help="the login to submit (becomes the sub)")
+    args = ap.parse_args(argv)
+    url = os.environ.get("PLAID_READY_AUTHORIZE_URL", "")
+    redirect_uri = os.environ.get("PLAID_READY_REDIRECT_URI", "")
+    if not url or not redirect_uri:
+        print("PLAID_READY_AUTHORIZE_URL and PLAID_READY_REDIRECT_URI are not set: run me as "
+              "plaid-ready check --login-command", file=sys.stderr)
+        return 1
+    opener = browser(ssl.create_default_context(cafile=args.cacert))
+    try:
+        final = login(url, account=args.account, redirect_uri=redirect_uri, opener=opener)
+    except (AssertionError, OSError, AttributeError) as exc:
+        print(f"the test provider's login did not complete ({type(exc).__name__})", file=sys.stderr)
+        return 1
+    status, _, _ = open_url(opener, final)  # the redirect to the check's listener
+    return 0 if status == 200 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(login_command(sys.argv[1:]))

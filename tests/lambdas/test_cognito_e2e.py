@@ -94,19 +94,22 @@ def discovery(s: Servers) -> dict[str, Any]:
         return json.loads(resp.read())
 
 
-def plaid_authorize_url(doc: dict[str, Any]) -> str:
-    """Plaid's exact authorize request: scope openid offline_access, response_type code, its redirect URI."""
-    query = urllib.parse.urlencode({"client_id": CLIENT_ID, "redirect_uri": plaid.PLAID_REDIRECT_URI,
-                                    "response_type": "code", "scope": " ".join(plaid.REQUIRED_SCOPES),
-                                    "state": STATE, "nonce": NONCE}, quote_via=urllib.parse.quote)
-    return f"{doc['authorization_endpoint']}?{query}"
+#: Plaid's exact authorize request (plaid_contract.AUTHORIZE_PARAMETERS, in Plaid's order).
+PLAID_VALUES = {"response_type": plaid.AUTHORIZE_RESPONSE_TYPE, "redirect_uri": plaid.PLAID_REDIRECT_URI,
+                "scope": plaid.SCOPE_SEPARATOR.join(plaid.REQUIRED_SCOPES), "client_id": CLIENT_ID, "state": STATE}
 
 
-def login(s: Servers) -> tuple[str, list[str]]:
+def plaid_authorize_url(doc: dict[str, Any], extra: dict[str, str] | None = None) -> str:
+    """Plaid's exact authorize request (``extra``: parameters another OIDC client would add, after Plaid's)."""
+    pairs = [(k, PLAID_VALUES[k]) for k in plaid.AUTHORIZE_PARAMETERS] + list((extra or {}).items())
+    return f"{doc['authorization_endpoint']}?{urllib.parse.urlencode(pairs, quote_via=urllib.parse.quote)}"
+
+
+def login(s: Servers, extra: dict[str, str] | None = None) -> tuple[str, list[str]]:
     """Drive the browser from Plaid's request to Plaid's redirect URI; the code and every URL visited."""
     visited: list[str] = []
-    final = oidc.login(plaid_authorize_url(discovery(s)), account=ACCOUNT, redirect_uri=plaid.PLAID_REDIRECT_URI,
-                       visited=visited)
+    final = oidc.login(plaid_authorize_url(discovery(s), extra), account=ACCOUNT,
+                       redirect_uri=plaid.PLAID_REDIRECT_URI, visited=visited)
     return oidc.code_from(final, STATE), visited
 
 
@@ -145,8 +148,19 @@ def test_plaids_request_through_the_adapter_reaches_plaids_redirect(servers: Ser
     upstream = [u for u in visited if u.startswith(f"{servers.issuer}{names.AUTHORIZE_PATH}?")]
     assert len(upstream) == 1
     sent = urllib.parse.parse_qsl(urllib.parse.urlsplit(upstream[0]).query)
-    assert sent == [("client_id", CLIENT_ID), ("redirect_uri", plaid.PLAID_REDIRECT_URI), ("response_type", "code"),
-                    ("scope", "openid"), ("state", STATE), ("nonce", NONCE)]
+    assert sent == [("response_type", "code"), ("redirect_uri", plaid.PLAID_REDIRECT_URI), ("scope", "openid"),
+                    ("client_id", CLIENT_ID), ("state", STATE)]
+
+
+def test_an_oidc_clients_nonce_passes_through_the_adapter_into_the_id_token(servers: Servers):
+    """Plaid documents no nonce; a client that sends one (as `plaid-ready check` does) gets it back."""
+    doc = discovery(servers)
+    code, visited = login(servers, {"nonce": NONCE})
+    upstream = next(u for u in visited if u.startswith(f"{servers.issuer}{names.AUTHORIZE_PATH}?"))
+    assert urllib.parse.parse_qsl(urllib.parse.urlsplit(upstream).query)[-1] == ("nonce", NONCE)
+    tokens = token_request(doc, {"grant_type": "authorization_code", "code": code,
+                                 "redirect_uri": plaid.PLAID_REDIRECT_URI})
+    assert jwt.decode(tokens["id_token"], options={"verify_signature": False})["nonce"] == NONCE
 
 
 def test_code_exchange_then_customers_current_with_the_cognito_contract(servers: Servers):
@@ -158,7 +172,7 @@ def test_code_exchange_then_customers_current_with_the_cognito_contract(servers:
     access = jwt.decode(tokens["access_token"], options={"verify_signature": False})
     assert "aud" not in access and access["client_id"] == CLIENT_ID and access["token_use"] == "access"
     id_token = jwt.decode(tokens["id_token"], options={"verify_signature": False})
-    assert id_token["sub"] == ACCOUNT and id_token["nonce"] == NONCE
+    assert id_token["sub"] == ACCOUNT and "nonce" not in id_token  # Plaid sends none
 
     customers.configure(cognito_contract(doc))
     resp = customers.handler(event(tokens["access_token"]), None)

@@ -15,18 +15,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import pytest
 
+import plaid_contract as plaid
 from lambdas.scope_adapter import handler as adapter
 from lambdas.scope_adapter import names
 
 UPSTREAM = "https://fpb-login.auth.us-east-1.amazoncognito.com"
 PUBLIC = "https://auth.firstplatypus.example"
 AUTHORIZE = f"{UPSTREAM}/oauth2/authorize"
-PLAID_QUERY = ("response_type=code&client_id=abc123&redirect_uri=https%3A%2F%2Fcdn.plaid.com%2Flink%2Fv2%2F"
-               "stable%2Foauth.html&scope=openid%20offline_access&state=s%2Bt%3D1&nonce=n-0")
+#: Plaid's exact authorize request (plaid_contract.AUTHORIZE_PARAMETERS, in Plaid's order), as Plaid encodes it.
+PLAID_VALUES = {"response_type": plaid.AUTHORIZE_RESPONSE_TYPE, "redirect_uri": plaid.PLAID_REDIRECT_URI,
+                "scope": plaid.SCOPE_SEPARATOR.join(plaid.REQUIRED_SCOPES), "client_id": "abc123", "state": "s+t=1"}
+PLAID_QUERY = urlencode([(k, PLAID_VALUES[k]) for k in plaid.AUTHORIZE_PARAMETERS], quote_via=quote)
 
 
 def cognito_metadata(issuer: str) -> dict[str, Any]:
@@ -51,7 +54,7 @@ def cognito_metadata(issuer: str) -> dict[str, Any]:
 class Upstream:
     url: str
     hits: int = 0
-    mode: str = "ok"  # ok | down | drip | wrong-issuer | not-json | huge
+    mode: str = "ok"  # ok | down | drip | wrong-issuer | not-json | huge | deep | not-utf8
     doc: dict[str, Any] = field(default_factory=dict)
 
 
@@ -75,6 +78,10 @@ def upstream_server() -> Iterator[Upstream]:
                 body = b"<html>maintenance</html>"
             if state.mode == "huge":
                 body = b"[" + b"0," * (adapter.MAX_DISCOVERY_BYTES) + b"0]"
+            if state.mode == "deep":  # issue #17: a 500 without the cooldown on a 60,000-deep body
+                body = b"[" * 60_000
+            if state.mode == "not-utf8":
+                body = b'{"issuer": "\xff"}'
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -131,9 +138,9 @@ def cognito() -> Iterator[Upstream]:
 
 
 def get(path: str, *, raw: str | None = None, multi: dict[str, list[str]] | None = None,
-        method: str = "GET") -> dict[str, Any]:
-    ev: dict[str, Any] = {"resource": path, "path": path, "httpMethod": method, "headers": {},
-                          "requestContext": {"requestId": "r-1"}}
+        method: str = "GET", headers: dict[str, str] | None = None, domain: str | None = None) -> dict[str, Any]:
+    ev: dict[str, Any] = {"resource": path, "path": path, "httpMethod": method, "headers": headers or {},
+                          "requestContext": {"requestId": "r-1", **({"domainName": domain} if domain else {})}}
     if raw is not None:
         ev["rawQueryString"] = raw
     if multi is not None:
@@ -187,7 +194,7 @@ def test_discovery_is_fetched_once_per_cold_start(cognito: Upstream):
     assert cognito.hits == 2
 
 
-@pytest.mark.parametrize("mode", ["down", "wrong-issuer", "not-json", "huge"])
+@pytest.mark.parametrize("mode", ["down", "wrong-issuer", "not-json", "huge", "deep", "not-utf8"])
 def test_upstream_problems_are_503_and_not_cached(cognito: Upstream, mode: str, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(adapter, "FAILURE_COOLDOWN_SECONDS", 0.0)
     cognito.mode = mode
@@ -198,11 +205,35 @@ def test_upstream_problems_are_503_and_not_cached(cognito: Upstream, mode: str, 
     assert get(names.DISCOVERY_PATH)["statusCode"] == 200  # recovered: the failure was not cached
 
 
-def test_failure_cooldown_spares_cognito(cognito: Upstream):
-    cognito.mode = "down"
+@pytest.mark.parametrize("mode", ["down", "wrong-issuer", "not-json", "huge", "deep", "not-utf8"])
+def test_every_failed_fetch_starts_the_cooldown(cognito: Upstream, mode: str):
+    cognito.mode = mode
     assert get(names.DISCOVERY_PATH)["statusCode"] == 503
     assert get(names.DISCOVERY_PATH)["statusCode"] == 503
     assert cognito.hits == 1
+
+
+def test_an_unexpected_failure_while_adapting_also_starts_the_cooldown(cognito: Upstream, monkeypatch):
+    def broken(upstream, cfg):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(adapter, "adapted_metadata", broken)
+    assert get(names.DISCOVERY_PATH)["statusCode"] == 503
+    assert get(names.DISCOVERY_PATH)["statusCode"] == 503
+    assert cognito.hits == 1
+
+
+@pytest.mark.parametrize("hostile", [
+    {"Host": "evil.example"}, {"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http"},
+    {"Forwarded": "host=evil.example;proto=https"}, {"host": "evil.example:443"},
+])
+def test_discovery_authorize_endpoint_never_comes_from_request_headers(cognito: Upstream, hostile):
+    """The document is cached per execution environment: one request with a forged Host (or forwarding header,
+    or API Gateway domain) must not decide the authorize URL every later caller gets (issue #22)."""
+    first = json.loads(get(names.DISCOVERY_PATH, headers=hostile, domain="evil.example")["body"])
+    later = json.loads(get(names.DISCOVERY_PATH)["body"])
+    assert first["authorization_endpoint"] == later["authorization_endpoint"] == f"{PUBLIC}/oauth2/authorize"
+    assert "evil" not in json.dumps(first) + json.dumps(later)
 
 
 def test_a_dripping_upstream_is_cut_at_the_deadline(cognito: Upstream, monkeypatch: pytest.MonkeyPatch):
@@ -219,8 +250,16 @@ def test_a_dripping_upstream_is_cut_at_the_deadline(cognito: Upstream, monkeypat
 
 
 def test_plaids_request_loses_offline_access_only(cognito: Upstream):
+    assert [k for k, _ in parse_qsl(PLAID_QUERY)] == list(plaid.AUTHORIZE_PARAMETERS)
     q = query_of(get(names.AUTHORIZE_PATH, raw=PLAID_QUERY))
     assert q == PLAID_QUERY.replace("scope=openid%20offline_access", "scope=openid")
+
+
+@pytest.mark.parametrize("name", ["sc%6Fpe", "%73cope", "%73%63%6f%70%65", "sco%70e"])
+def test_raw_scope_parameter_name_is_matched_decoded(cognito: Upstream, name: str):
+    """Cognito decodes the parameter name: `sc%6Fpe=offline_access` is the scope (issue #22)."""
+    q = query_of(get(names.AUTHORIZE_PATH, raw=f"a=1&{name}=openid%20offline_access&z=2"))
+    assert q == f"a=1&{name}=openid&z=2"
 
 
 @pytest.mark.parametrize(("scope", "expected"), [
@@ -268,6 +307,31 @@ def test_rest_events_are_rebuilt_from_decoded_parameters(cognito: Upstream):
         ("state", "s+t=1 &x"), ("nonce", ""), ("dup", "1"), ("dup", "2")]
     scopes = {"scope": ["offline_access openid OFFLINE_ACCESS"]}
     assert query_of(get(names.AUTHORIZE_PATH, multi=scopes)) == "scope=openid%20OFFLINE_ACCESS"
+
+
+@pytest.mark.parametrize(("decoded", "expected"), [
+    ("openid offline_access", "openid"),
+    ("openid+offline_access", "openid"),  # a `+` that reached the handler literally
+    ("openid%20offline_access", "openid"),  # a value left encoded
+    ("openid%2Boffline_access", "openid"),
+    ("openid%2boffline_access", "openid"),  # percent-encoding is case-insensitive
+    ("offline_access+openid email", "openid%20email"),  # mixed separators; the rest joined with spaces
+], ids=["space", "plus", "pct20", "pct2B", "pct2b-lower", "mixed"])
+def test_rest_scope_loses_offline_access_whatever_the_separator(cognito: Upstream, decoded: str, expected: str):
+    """Issue #17: `scope=openid+offline_access` with the `+` reaching the handler literally was forwarded as
+    `openid%2Boffline_access`, and Cognito answered invalid_scope."""
+    assert query_of(get(names.AUTHORIZE_PATH, multi={"scope": [decoded]})) == f"scope={expected}"
+
+
+@pytest.mark.parametrize(("decoded", "expected"), [
+    ("openid offline_access_extra", "openid%20offline_access_extra"),
+    ("offline_access_extra offline_access", "offline_access_extra"),
+    ("openid xoffline_access+offline_access", "openid%20xoffline_access"),
+    ("openid Offline_Access", "openid%20Offline_Access"),
+])
+def test_rest_strips_offline_access_as_a_whole_token_only(cognito: Upstream, decoded: str, expected: str):
+    """A substring match would turn `offline_access_extra` into `_extra` (issue #22)."""
+    assert query_of(get(names.AUTHORIZE_PATH, multi={"scope": [decoded]})) == f"scope={expected}"
 
 
 # -- authorize: no open redirect -------------------------------------------------------------------------

@@ -1,10 +1,12 @@
 """`plaid-ready check` against the real OIDC provider (npm oidc-provider) served over TLS with a test CA.
 
-Configured correctly every check passes; misconfigured one way at a time, exactly that way's check fails.
-The API stage runs against the /customers/current Lambda served locally (lambdas.local_server, the code
-behind `plaid-ready serve-customers`) and against a misbehaving API. The login is the real authorization
+Every provider here requires a nonce (``REQUIRE_NONCE=1``, as some conformant providers do) and states the
+granted scopes. Configured correctly every check passes; misconfigured one way at a time, exactly that way's
+check fails. The API stage runs against the /customers/current Lambda served by `plaid-ready serve-customers
+--tls-cert --tls-key` in its own process, and against a misbehaving API. The login is the real authorization
 code flow: a scripted browser completes the provider's own login and consent pages and follows the
 redirect to the check's loopback listener. No output ever holds a token, the code or the client secret.
+Hostile servers and the listener's defences: test_check_hostile.py.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import yaml
 
 import plaid_contract as plaid
 from lambdas.customers_current import env as lambda_env
-from readiness import check, check_schema
+from readiness import check, check_output, check_schema, check_tokens
 from readiness.cli import main as cli_main
 from tests.harness import ROOT
 from tests.lambdas import oidc
@@ -70,7 +72,21 @@ MISCONFIGURATIONS: dict[str, tuple[dict[str, str], str, str, set[str]]] = {
     "http:// endpoint in discovery": ({"DISCOVERY_HTTP": "userinfo_endpoint"}, "DISCOVERY-HTTPS",
                                       "not https://: userinfo_endpoint = http://127.0.0.1:", {"USERINFO-SUB"}),
     "JWKS without kid": ({"JWKS_NO_KID": "1"}, "JWKS-KEYS", "1 of 1 signing keys have no kid", set()),
+    # oidc-provider follows OIDC Core 11: without prompt=consent it drops offline_access, and says so in scope.
+    "offline_access dropped": ({"OFFLINE_ACCESS_WITHOUT_PROMPT": "0"}, "TOKEN-REFRESH-ISSUED",
+                               "(granted scopes: openid; the IdP dropped offline_access from the granted scopes)",
+                               {"TOKEN-REFRESH-ROTATES"}),
+    "id_token without the nonce": ({"ID_TOKEN_NONCE": "drop"}, "TOKEN-SUB",
+                                   "it carries no nonce although the login sent one", set()),
+    "id_token with another nonce": ({"ID_TOKEN_NONCE": "nonce-of-another-login"}, "TOKEN-SUB",
+                                    "its nonce is not the one this login sent", set()),
 }
+
+#: Knobs every provider of this module gets: it requires a nonce, and it states the granted scopes.
+EVERY_PROVIDER = {"REQUIRE_NONCE": "1", "STATE_GRANTED_SCOPE": "1"}
+#: Refresh behaviours no other test reaches (issue #22): each has its own named test below.
+REFRESH_ANSWER_WITHOUT_REFRESH_TOKEN = {"REFRESH_OMITS_REFRESH_TOKEN": "1"}
+OLD_REFRESH_TOKEN_STILL_WORKS = {"OLD_REFRESH_TOKEN_VALID": "1"}
 
 
 #: The "bad provider" of docs/check.md: three misconfigurations at once.
@@ -97,7 +113,10 @@ class World:
 @pytest.fixture(scope="module")
 def world(tls: Tls) -> Iterator[World]:
     port = oidc.free_port()
-    configs = {"good": {}, "docs-bad": DOCS_BAD, **{name: knobs for name, (knobs, *_) in MISCONFIGURATIONS.items()}}
+    configs = {"good": {}, "docs-bad": DOCS_BAD, "refresh-without-refresh-token": REFRESH_ANSWER_WITHOUT_REFRESH_TOKEN,
+               "old-refresh-still-works": OLD_REFRESH_TOKEN_STILL_WORKS,
+               **{name: knobs for name, (knobs, *_) in MISCONFIGURATIONS.items()}}
+    configs = {name: {**EVERY_PROVIDER, **knobs} for name, knobs in configs.items()}
     ops = start_providers(configs, tls, f"http://127.0.0.1:{port}/callback,http://localhost:{port}/callback")
     try:
         yield World(tls, port, ops)
@@ -105,36 +124,24 @@ def world(tls: Tls) -> Iterator[World]:
         stop_providers([op.process for op in ops.values()])
 
 
-#: The customers Lambda as `plaid-ready serve-customers` runs it (lambdas.local_server.make_server), with the
-#: listening socket wrapped in TLS: the check sends tokens over https only.
-SERVE_CUSTOMERS_TLS = """
-import ssl, sys
-from lambdas.local_server import make_server
-server = make_server("127.0.0.1", 0)
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(sys.argv[1], sys.argv[2])
-server.socket = ctx.wrap_socket(server.socket, server_side=True)
-print("ready", server.server_address[1], file=sys.stderr, flush=True)
-server.serve_forever()
-"""
-
-
 @pytest.fixture(scope="module")
 def customers_url(world: World) -> Iterator[str]:
-    """The /customers/current Lambda in its own process on 127.0.0.1, over TLS with the test CA, configured
-    for the good provider: issuer, JWKS, audience, and Plaid's client id in client_id. Its JWKS fetch trusts
-    the test CA through SSL_CERT_FILE (its own process only)."""
+    """The /customers/current Lambda as `plaid-ready serve-customers --tls-cert --tls-key` runs it, in its own
+    process on 127.0.0.1 over TLS with the test CA, configured for the good provider: issuer, JWKS, audience,
+    and Plaid's client id in client_id. Its JWKS fetch trusts the test CA through SSL_CERT_FILE (its own
+    process only)."""
     issuer = world.good.issuer
     env = {**os.environ, lambda_env.TOKEN_ISSUER: issuer, lambda_env.JWKS_URI: f"{issuer}/jwks",
            lambda_env.TOKEN_AUDIENCE: AUDIENCE, lambda_env.TOKEN_CLIENT_ID: CLIENT_ID,
            lambda_env.TOKEN_CLIENT_CLAIM: "client_id", "SSL_CERT_FILE": str(world.tls.ca)}
-    proc = subprocess.Popen([sys.executable, "-c", SERVE_CUSTOMERS_TLS, str(world.tls.cert), str(world.tls.key)],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "readiness.cli", "serve-customers", "--port", "0",
+                             "--tls-cert", str(world.tls.cert), "--tls-key", str(world.tls.key)],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        line = proc.stderr.readline()  # bounded: the process prints one line or exits
-        if not line.startswith("ready "):
+        line = proc.stdout.readline()  # bounded: the process prints one line or exits
+        if not line.startswith("serving GET https://127.0.0.1:"):
             pytest.fail(f"the customers Lambda did not start: {line}{proc.stderr.read()[-2000:]}")
-        yield f"https://127.0.0.1:{line.split()[1]}{plaid.DEFAULT_BASE_PATH}{plaid.CUSTOMERS_CURRENT_PATH}"
+        yield line.split()[2]
     finally:
         stop_providers([proc])
 
@@ -206,19 +213,26 @@ def test_correct_provider_and_lambda_every_check_passes(world, customers_url, ca
     assert [c["id"] for c in ran.doc["checks"]] == list(check.CHECK_IDS)
     assert ran.ids("pass") == set(check.CHECK_IDS), ran.doc
     assert ran.doc["verdict"] == "ready" and ran.code == 0
-    assert set(ran.doc) == {"checks", "verdict"}
+    assert set(ran.doc) == {"checks", "counts", "complete", "verdict", "not_seen"}
+    assert ran.doc["counts"] == {"pass": 16, "fail": 0, "warn": 0, "skip": 0} and ran.doc["complete"] is True
+    assert ran.doc["not_seen"] == list(check_output.NOT_SEEN)
     assert set(ran.doc["checks"][0]) == {"id", "status", "detail"}
     assert "equal to the id_token sub" in ran.detail("API-CUSTOMERS-CURRENT")
     assert ran.detail("API-REJECTS-BAD-TOKEN").startswith("a tampered token (payload changed, signature kept): "
                                                           "HTTP 401, code 602")
-    # stderr: exactly the one authorize_url line, with what Plaid sends and the loopback redirect.
+    assert "; nonce is the login's; " in ran.detail("TOKEN-SUB")
+    assert ran.detail("TOKEN-REFRESH-ISSUED").endswith("granted scopes: openid offline_access")
+    # stderr: exactly the one authorize_url line: Plaid's parameters in Plaid's order, then the nonce.
     (line,) = ran.err.splitlines()
     assert line.startswith(f"authorize_url: {world.good.issuer}/auth?")
-    query = urllib.parse.parse_qs(urllib.parse.urlsplit(line.split(" ", 1)[1]).query)
-    assert {k: v[0] for k, v in query.items() if k != "state"} == {
-        "response_type": "code", "client_id": CLIENT_ID, "scope": " ".join(plaid.REQUIRED_SCOPES),
+    pairs = urllib.parse.parse_qsl(urllib.parse.urlsplit(line.split(" ", 1)[1]).query)
+    assert [k for k, _ in pairs] == [*plaid.AUTHORIZE_PARAMETERS, "nonce"] == list(check.AUTHORIZE_PARAMETERS)
+    query = dict(pairs)
+    assert {k: query[k] for k in plaid.AUTHORIZE_PARAMETERS if k != "state"} == {
+        "response_type": plaid.AUTHORIZE_RESPONSE_TYPE, "client_id": CLIENT_ID,
+        "scope": plaid.SCOPE_SEPARATOR.join(plaid.REQUIRED_SCOPES),
         "redirect_uri": f"http://127.0.0.1:{world.port}/callback"}
-    assert len(query["state"][0]) >= 32
+    assert len(query["state"]) >= 32 and len(query["nonce"]) >= 32 and query["state"] != query["nonce"]
     assert browser.seen, "the browser reached the callback with a code"
     ran.assert_no_leak(sensitive | set(browser.seen))
     assert len(sensitive) >= 6  # secret, Basic, code, access/refresh/id tokens, the refreshed ones, the tampered one
@@ -237,8 +251,36 @@ def test_text_output_has_stages_rows_and_verdict(world, capsys, sensitive):
         assert lines[row] == f"  {status:<6} {spec.id:<22} {spec.requirement}"
         assert lines[row + 1].strip().startswith("seen: ")
     assert lines[-2] == "Plaid live check (16 checks: 13 pass, 0 warn, 0 fail, 3 skip)"
-    assert lines[-1].startswith("Verdict: ready for Plaid as far as checked")
+    assert lines[-1] == ("Verdict: ready for Plaid as far as checked (nothing fails; 3 checks not run for lack of "
+                         "inputs, see their reasons). Not seen by a live check: "
+                         + ", ".join(check_output.NOT_SEEN) + ".")
     ran.assert_no_leak(sensitive)
+
+
+def test_a_partial_run_says_so_in_json(world, capsys):
+    """No --customers-url: the API stage is skipped for lack of an input, so the run is incomplete and the verdict
+    is "ready as far as checked", in JSON as in text."""
+    ran = run(capsys, [*world.login_args(), "--json"], Browser(world.tls.ca))
+    assert ran.doc["complete"] is False and ran.doc["verdict"] == "ready as far as checked" and ran.code == 0
+    assert ran.doc["counts"] == {"pass": 13, "fail": 0, "warn": 0, "skip": 3}
+
+
+def test_a_skip_that_is_not_for_lack_of_input_keeps_the_run_complete(world, tls_server, capsys):
+    """The login was requested but failed: the API checks after it are skipped, yet nothing was left out by the
+    user; the verdict is "not ready" because the login failed, and the run counts as complete."""
+    api = tls_server(lambda handler: (401, b'{"code": 602, "message": "Customer not authorized"}'))
+    ran = run(capsys, [*world.login_args(), "--customers-url", f"{api.url}/customers/current", "--json"],
+              _answering({"error": "access_denied"}))
+    assert ran.status()["API-CUSTOMERS-CURRENT"] == "skip" and ran.doc["complete"] is True
+    assert ran.doc["verdict"] == "not ready" and ran.code == 1
+
+
+def test_each_run_draws_a_fresh_state_and_nonce(world, capsys):
+    seen = []
+    for _ in range(2):
+        ran = run(capsys, [*world.login_args(), "--json"], _answering({"error": "access_denied"}))
+        seen.append(dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(ran.err.split(" ", 1)[1].strip()).query)))
+    assert seen[0]["state"] != seen[1]["state"] and seen[0]["nonce"] != seen[1]["nonce"]
 
 
 def test_redirect_host_localhost_for_idps_that_accept_only_localhost(world, capsys, sensitive):
@@ -252,7 +294,7 @@ def test_redirect_host_localhost_for_idps_that_accept_only_localhost(world, caps
 def test_through_the_cli_dispatch(world, capsys):
     code = cli_main(["check", "--discovery-url", world.good.discovery_url, "--cacert", str(world.tls.ca), "--json"])
     doc = json.loads(capsys.readouterr().out)
-    assert code == 0 and doc["verdict"] == "ready"
+    assert code == 0 and doc["verdict"] == "ready as far as checked" and doc["complete"] is False
     statuses = {c["id"]: c["status"] for c in doc["checks"]}
     assert {k for k, v in statuses.items() if v == "pass"} == {
         "DISCOVERY-FETCH", "DISCOVERY-HTTPS", "DISCOVERY-FIELDS", "DISCOVERY-SCOPES", "DISCOVERY-AUTH-METHOD",
@@ -328,7 +370,7 @@ def test_api_without_a_login_runs_only_the_no_token_check(world, tls_server, cap
     assert ran.status()["API-REJECTS-NO-TOKEN"] == "warn"
     assert ran.detail("API-REJECTS-NO-TOKEN") == f"no token: {check.WAF_BLOCKED}"
     assert ran.status()["API-CUSTOMERS-CURRENT"] == ran.status()["API-REJECTS-BAD-TOKEN"] == "skip"
-    assert ran.code == 0 and ran.doc["verdict"] == "ready"
+    assert ran.code == 0 and ran.doc["verdict"] == "ready as far as checked"
 
 
 def test_api_answering_403_to_a_token_is_a_warning_not_a_pass(world, tls_server, capsys):
@@ -346,6 +388,75 @@ def test_api_answering_500_fails(world, tls_server, capsys):
     assert ran.ids("fail") == API_IDS and ran.code == 1
     assert ran.detail("API-CUSTOMERS-CURRENT") == "HTTP 500 with the access token; expected 200"
     assert ran.detail("API-REJECTS-NO-TOKEN") == "no token: HTTP 500, code 500; expected 401 with code 602"
+
+
+@pytest.mark.parametrize(("status", "body", "seen"), [
+    (401, b'{"message": "Unauthorized"}', "HTTP 401, no FDX code"),  # API Gateway's own 401, not the Lambda's
+    (401, b'{"code": 603, "message": "Authentication failed"}', "HTTP 401, code 603"),
+    (404, b'{"code": 601, "message": "Customer not found"}', "HTTP 404, code 601"),
+    (400, b'{"code": 602, "message": "Customer not authorized"}', "HTTP 400, code 602"),
+])
+def test_api_rejects_fails_on_a_4xx_other_than_401_with_fdx_code_602(world, tls_server, capsys, status, body, seen):
+    """Refusing is not enough: Plaid expects 401 with FDX code 602 (issue #22: any 4xx without 602 passed)."""
+    api = tls_server(lambda handler: (status, body))
+    ran = run(capsys, [*world.login_args(), "--customers-url", f"{api.url}/customers/current", "--json"],
+              Browser(world.tls.ca))
+    assert ran.status()["API-REJECTS-NO-TOKEN"] == ran.status()["API-REJECTS-BAD-TOKEN"] == "fail"
+    assert ran.detail("API-REJECTS-NO-TOKEN") == f"no token: {seen}; expected 401 with code 602"
+    assert ran.detail("API-REJECTS-BAD-TOKEN") == (
+        f"a tampered token (payload changed, signature kept): {seen}; expected 401 with code 602")
+    assert ran.code == 1
+
+
+def test_api_answers_nested_too_deeply_are_failures_not_crashes(world, tls_server, capsys):
+    deep_code = b'{"code": ' + b"[" * 500 + b"]" * 500 + b"}"
+
+    def respond(handler):
+        if handler.headers.get("Authorization"):
+            return 200, b"[" * 200_000
+        return 401, deep_code
+
+    api = tls_server(respond)
+    ran = run(capsys, [*world.login_args(), "--customers-url", f"{api.url}/customers/current", "--json"],
+              Browser(world.tls.ca))
+    assert ran.detail("API-CUSTOMERS-CURRENT") == (
+        "HTTP 200, application/json: the body's JSON is nested too deeply to read")
+    assert ran.detail("API-REJECTS-NO-TOKEN") == "no token: HTTP 401, code (a JSON array); expected 401 with code 602"
+    assert ran.code == 1
+
+
+def test_a_full_run_makes_max_requests_and_no_more(world, customers_url, capsys, monkeypatch):
+    """docs/check.md's whole-run bound counts check.MAX_REQUESTS requests, each within --timeout."""
+    sent: list[str] = []
+    real = check.request
+
+    def counting(method: str, url: str, **kwargs):
+        sent.append(method)
+        return real(method, url, **kwargs)
+
+    monkeypatch.setattr(check, "request", counting)
+    ran = run(capsys, [*world.login_args(), "--customers-url", customers_url, "--json"], Browser(world.tls.ca))
+    assert ran.doc["counts"]["pass"] == 16
+    assert len(sent) == check.MAX_REQUESTS == 9
+
+
+# --- refresh-token rotation (issue #22) -------------------------------------------------------------------
+
+
+def test_refresh_rotates_fails_when_the_refresh_answer_has_no_refresh_token(world, capsys, sensitive):
+    ran = run(capsys, [*world.login_args(world.ops["refresh-without-refresh-token"]), "--json"],
+              Browser(world.tls.ca))
+    assert ran.ids("fail") == {"TOKEN-REFRESH-ROTATES"}, ran.doc
+    assert ran.detail("TOKEN-REFRESH-ROTATES") == (
+        "the refresh answered without a new refresh_token: refresh tokens do not rotate")
+    ran.assert_no_leak(sensitive)
+
+
+def test_refresh_rotates_fails_when_the_old_refresh_token_still_works(world, capsys, sensitive):
+    ran = run(capsys, [*world.login_args(world.ops["old-refresh-still-works"]), "--json"], Browser(world.tls.ca))
+    assert ran.ids("fail") == {"TOKEN-REFRESH-ROTATES"}, ran.doc
+    assert ran.detail("TOKEN-REFRESH-ROTATES") == "a new refresh token came back, but the old one is still accepted"
+    ran.assert_no_leak(sensitive)
 
 
 # --- stack outputs and Secrets Manager ---------------------------------------------------------------
@@ -436,6 +547,7 @@ def test_wrong_client_secret_fails_client_auth(world, monkeypatch, capsys, sensi
     ran = run(capsys, [*world.login_args(), "--json"], Browser(world.tls.ca))
     assert ran.ids("fail") == {"TOKEN-CLIENT-AUTH"}
     assert ran.detail("TOKEN-CLIENT-AUTH").startswith("code exchange with client_secret_basic: HTTP 401 invalid_client")
+    assert ran.detail("TOKEN-CLIENT-AUTH").endswith("(the client secret or client authentication method is wrong)")
     assert all(ran.status()[s.id] == "skip" for s in check.CHECKS if s.stage is check.Stage.LOGIN
                and s.id != "TOKEN-CLIENT-AUTH")
     ran.assert_no_leak(sensitive | {wrong})
@@ -457,7 +569,8 @@ def test_login_timeout_is_bounded_and_the_listener_is_closed(world, capsys):
     args = [*world.login_args(), "--login-timeout", "1", "--json"]
     ran = run(capsys, args, browser=lambda url: time.sleep(3))  # nobody logs in
     assert time.monotonic() - started < 3
-    assert ran.detail("TOKEN-CLIENT-AUTH") == f"login: no redirect to http://127.0.0.1:{world.port}/callback within 1 s"
+    assert ran.detail("TOKEN-CLIENT-AUTH") == (
+        f"login: no redirect to http://127.0.0.1:{world.port}/callback with this login's state within 1 s")
     assert ran.code == 1 and _port_is_free(world.port)
 
 
@@ -478,12 +591,25 @@ def _answering(query: dict[str, str] | None):
 
 @pytest.mark.parametrize(("query", "why"), [
     ({"error": "access_denied"}, "login: the IdP redirected with error=access_denied instead of a code"),
-    ({"code": "stolen-code", "state": "forged"}, "login: the IdP did not return the state it was sent"),
+    ({"error": "access_denied", "error_description": "The user cancelled the login"},
+     "login: the IdP redirected with error=access_denied (The user cancelled the login) instead of a code"),
+    ({"error": "invalid_request", "error_description": "x" * 400},
+     f"login: the IdP redirected with error=invalid_request ({'x' * 157}...) instead of a code"),
     ({}, "login: the IdP redirected without a code"),
 ])
 def test_login_answers_other_than_a_code(world, capsys, query, why):
+    started = time.monotonic()
     ran = run(capsys, [*world.login_args(), "--json"], _answering(query))
     assert ran.detail("TOKEN-CLIENT-AUTH") == why and ran.code == 1
+    assert time.monotonic() - started < 5  # an answer with the right state ends the login at once
+
+
+def test_a_callback_with_another_state_is_ignored(world, capsys):
+    """A forged callback (another state) is answered and ignored: it neither ends the login nor is its code used."""
+    ran = run(capsys, [*world.login_args(), "--json"], _answering({"code": "stolen-code", "state": "forged"}))
+    assert ran.detail("TOKEN-CLIENT-AUTH") == (
+        f"login: the browser finished without reaching http://127.0.0.1:{world.port}/callback "
+        "(1 callback with another state ignored)")
     assert "stolen-code" not in ran.out + ran.err
 
 
@@ -546,6 +672,16 @@ DOC = "https://127.0.0.1:1/.well-known/openid-configuration"  # never contacted:
     (["--stack", "../../etc"], "--stack: a stack name has letters, digits, '.', '_' and '-' only"),
     (["--discovery-url", DOC, "--client-id", "has space"],
      "--client-id must be 1-256 printable characters without spaces"),
+    (["--discovery-url", DOC + "\x1b[2J"], "--discovery-url must not contain spaces or control characters"),
+    (["--discovery-url", DOC, "--login-command", "true"],
+     "--login-command drives the login: give the client secret too (--client-secret-env NAME or --secret-arn ARN)"),
+    (["--discovery-url", DOC, "--client-id", CLIENT_ID, "--client-secret-env", SECRET_ENV, "--login-command", ""],
+     "--login-command: empty command"),
+    (["--discovery-url", DOC, "--client-id", CLIENT_ID, "--client-secret-env", SECRET_ENV,
+      "--login-command", "login 'unbalanced"], "--login-command: unbalanced quotes or a trailing backslash"),
+    (["--discovery-url", DOC, "--client-id", CLIENT_ID, "--client-secret-env", SECRET_ENV,
+      "--login-command", "/nonexistent/plaid-login --user x"],
+     "--login-command: its program is not found (give a path or a program on PATH)"),
 ])
 def test_usage_errors_exit_2_with_one_line_and_no_value(capsys, args, message):
     code = cli_main(["check", *args])
@@ -613,17 +749,17 @@ def test_help_exits_0(capsys):
     ("+1 (555) 123-4567", "fail"), ("555-123-4567", "fail"), ("5551234567", "warn"),
 ])
 def test_sub_shapes(sub, status):
-    assert check._sub_shape(sub)[0].value == status
+    assert check_tokens.sub_shape(sub)[0].value == status
 
 
 def test_tampered_jwt_changes_the_payload_and_keeps_header_and_signature():
     token = jwt.encode({"sub": ACCOUNT, "exp": 2_000_000_000}, "k" * 32, algorithm="HS256")
-    bad = check._tampered(token)
+    bad = check_tokens.tampered(token)
     assert bad != token
     assert bad.split(".")[0] == token.split(".")[0] and bad.split(".")[2] == token.split(".")[2]
     assert jwt.decode(bad, options={"verify_signature": False})["sub"] == f"{ACCOUNT}-tampered"
     opaque = "A" * 20 + "b" * 20
-    assert check._tampered(opaque) != opaque and len(check._tampered(opaque)) == len(opaque)
+    assert check_tokens.tampered(opaque) != opaque and len(check_tokens.tampered(opaque)) == len(opaque)
 
 
 BODIES = [{"customerId": ACCOUNT}, {"customerId": ACCOUNT, "extra": 1}, {"customerId": 42}, {}, [],
@@ -658,7 +794,7 @@ def test_bundled_customer_schema_is_plaids_in_every_spec_version():
             assert (check_schema.problems(body) == []) == valid, (path, body)
 
 
-def test_callback_listener_keeps_the_first_answer_and_serves_nothing_else():
+def test_callback_listener_keeps_the_first_answer_with_its_state_and_serves_nothing_else():
     from readiness.check_login import CallbackListener
 
     listener = CallbackListener(0)
@@ -668,12 +804,17 @@ def test_callback_listener_keeps_the_first_answer_and_serves_nothing_else():
         with pytest.raises(urllib.error.HTTPError) as other:
             urllib.request.urlopen(f"{base}/favicon.ico", timeout=5)
         assert other.value.code == 404
+        for forged in ("?code=c0&state=s2", "?code=c0", "?error=access_denied&state=", "?state=s1x&code=c0"):
+            with pytest.raises(urllib.error.HTTPError) as wrong:
+                urllib.request.urlopen(f"{listener.redirect_uri}{forged}", timeout=5)
+            assert wrong.value.code == 400 and b"ignored" in wrong.value.read()
+        assert listener.wait(0.1) is None and listener.ignored == 4
         assert urllib.request.urlopen(f"{listener.redirect_uri}?code=c1&state=s1", timeout=5).status == 200
         with pytest.raises(urllib.error.HTTPError) as again:
             urllib.request.urlopen(f"{listener.redirect_uri}?code=c2&state=s1", timeout=5)
         assert again.value.code == 409
         result = listener.wait(1)
-        assert result is not None and (result.code, result.error, result.state_ok) == ("c1", None, True)
+        assert result is not None and (result.code, result.error) == ("c1", None)
     finally:
         listener.close()
     assert not any(t.name == "plaid-ready-check-callback" and t.is_alive() for t in threading.enumerate())
@@ -691,7 +832,7 @@ def test_redaction_replaces_every_known_credential():
 
 def _normalized(text: str) -> list[str]:
     text = re.sub(r"127\.0\.0\.1(:|%3A)\d+", r"127.0.0.1\1PORT", text)
-    return re.sub(r"state=[A-Za-z0-9_-]+", "state=STATE", text).splitlines()
+    return re.sub(r"(state|nonce)=[A-Za-z0-9_-]+", r"\1=RANDOM", text).splitlines()
 
 
 def _doc_run(marker: str) -> tuple[list[str], int]:
@@ -715,3 +856,11 @@ def test_docs_list_every_check_id():
     text = (ROOT / "docs" / "check.md").read_text()
     for check_id in check.CHECK_IDS:
         assert f"`{check_id}`" in text, check_id
+
+
+def test_docs_state_plaids_authorize_request_and_the_bounds_as_the_code_does():
+    text = (ROOT / "docs" / "check.md").read_text()
+    sentence = re.search(r"Plaid documents its authorize request as exactly (.+?), with no", text, re.S).group(1)
+    assert re.findall(r"`([a-z_]+)[=`]", sentence) == list(plaid.AUTHORIZE_PARAMETERS)
+    assert f"**A run makes at most {check.MAX_REQUESTS} requests**" in text
+    assert f"{check.MAX_REQUESTS + 1} × `--timeout`" in text  # the requests and the Secrets Manager read

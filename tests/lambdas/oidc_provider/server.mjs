@@ -15,6 +15,10 @@
 //                                 (oidc-provider follows OIDC Core 11 and drops it otherwise)
 //   USERINFO_ACCEPTS_ACCESS_TOKEN=1  userinfo answers the API's access token (as Auth0 and Okta do; oidc-provider
 //                                 refuses tokens that carry an audience)
+//   STATE_GRANTED_SCOPE=1         token responses state the granted OIDC scopes in `scope` (as Auth0 and Okta do;
+//                                 oidc-provider states the access token's resource scope, here empty)
+//   REQUIRE_NONCE=1               refuse an authorize request with scope openid and no nonce, as some conformant
+//                                 providers do: a redirect with error=invalid_request&error_description=nonce required
 // Misconfigurations, one per knob:
 //   ACCESS_TOKEN_FORMAT=opaque    opaque access tokens instead of JWTs
 //   ACCESS_TOKEN_TTL=3600         (above) 1-hour access tokens
@@ -24,6 +28,10 @@
 //   SUB=<value>                   every user's sub (id_token, userinfo, access token) is this value
 //   DISCOVERY_HTTP=<key>          that discovery endpoint is advertised as http://
 //   JWKS_NO_KID=1                 the JWKS serves its keys without kid
+//   ID_TOKEN_NONCE=drop|<value>   the nonce of the authorize request is dropped or replaced before the provider reads
+//                                 it: the id_token carries no nonce, or another one
+//   REFRESH_OMITS_REFRESH_TOKEN=1 a refresh answers without refresh_token (tokens still rotate underneath)
+//   OLD_REFRESH_TOKEN_VALID=1     a refresh answers with a new-looking refresh token, but the old one keeps working
 //
 // TOKEN_PROFILE=okta makes access tokens look like an Okta custom authorization server's: `sub` is the
 // user's login (usually an email: PII), `uid` the Okta user id (= the id_token `sub`), `cid` the client id
@@ -55,6 +63,8 @@ const omitScopes = new Set((env.SCOPES_SUPPORTED_OMIT || "").split(",").filter(B
 const extraRedirects = (env.EXTRA_REDIRECT_URIS || "").split(",").filter(Boolean);
 const userinfoPath = cognito ? "/oauth2/userInfo" : "/me";
 const authorizePath = cognito ? "/oauth2/authorize" : "/auth";
+const tokenPath = cognito ? "/oauth2/token" : "/token";
+const redirectUris = [env.REDIRECT_URI, ...extraRedirects];
 
 const provider = new Provider(issuer, {
   ...(cognito ? {
@@ -65,7 +75,7 @@ const provider = new Provider(issuer, {
   clients: [{
     client_id: process.env.CLIENT_ID,
     client_secret: process.env.CLIENT_SECRET,
-    redirect_uris: [process.env.REDIRECT_URI, ...extraRedirects],
+    redirect_uris: redirectUris,
     grant_types: ["authorization_code", "refresh_token"],
     response_types: ["code"],
     token_endpoint_auth_method: "client_secret_basic",
@@ -112,7 +122,7 @@ const provider = new Provider(issuer, {
     },
   },
   pkce: { required: () => false },
-  rotateRefreshToken: env.ROTATE_REFRESH_TOKEN !== "false",
+  rotateRefreshToken: env.ROTATE_REFRESH_TOKEN !== "false" && env.OLD_REFRESH_TOKEN_VALID !== "1",
   ttl: {
     AccessToken: accessTokenTTL,
     AuthorizationCode: 600,
@@ -146,6 +156,76 @@ if (env.OFFLINE_ACCESS_WITHOUT_PROMPT === "1") {
       ctx.query = { ...ctx.query, prompt: "consent" };
     }
     await next();
+  });
+}
+
+if (env.STATE_GRANTED_SCOPE === "1") {
+  provider.use(async (ctx, next) => {
+    await next();
+    const grant = ctx.oidc?.entities?.Grant;
+    if (ctx.method === "POST" && ctx.path === tokenPath && grant && ctx.body && typeof ctx.body === "object"
+        && ctx.body.access_token) {
+      ctx.body = { ...ctx.body, scope: grant.getOIDCScope() };
+    }
+  });
+}
+
+if (env.REQUIRE_NONCE === "1") {
+  // OIDC Core makes nonce optional for the code flow; some providers require it anyway. Only a request from the
+  // registered client to a registered redirect URI is redirected back with the error (RFC 6749 4.1.2.1).
+  provider.use(async (ctx, next) => {
+    const q = ctx.query;
+    const scope = String(q.scope || "").split(" ");
+    const redirectUri = String(q.redirect_uri || "");
+    if (ctx.method === "GET" && ctx.path === authorizePath && scope.includes("openid") && !q.nonce
+        && q.client_id === env.CLIENT_ID && redirectUris.includes(redirectUri)) {
+      const url = new URL(redirectUri);
+      url.searchParams.set("error", "invalid_request");
+      url.searchParams.set("error_description", "nonce required");
+      if (q.state) url.searchParams.set("state", String(q.state));
+      ctx.redirect(url.href);
+      return;
+    }
+    await next();
+  });
+}
+
+if (env.ID_TOKEN_NONCE) {
+  provider.use(async (ctx, next) => {
+    if (ctx.method === "GET" && ctx.path === authorizePath && ctx.query.nonce) {
+      const q = { ...ctx.query };
+      if (env.ID_TOKEN_NONCE === "drop") delete q.nonce;
+      else q.nonce = env.ID_TOKEN_NONCE;
+      ctx.query = q;
+    }
+    await next();
+  });
+}
+
+if (env.REFRESH_OMITS_REFRESH_TOKEN === "1" || env.OLD_REFRESH_TOKEN_VALID === "1") {
+  // The token request's form is read here (oidc-provider accepts an upstream-parsed body), so the answer to a
+  // refresh can be edited. OLD_REFRESH_TOKEN_VALID: tokens do not rotate underneath; each refresh answers
+  // "<token>~<n>", and "~<n>" is dropped again when such a token comes back.
+  let refreshes = 0;
+  provider.use(async (ctx, next) => {
+    if (ctx.method !== "POST" || ctx.path !== tokenPath || !ctx.is("application/x-www-form-urlencoded")) {
+      return next();
+    }
+    const chunks = [];
+    for await (const chunk of ctx.req) chunks.push(chunk);
+    const form = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString()));
+    const refresh = form.grant_type === "refresh_token";
+    if (refresh && form.refresh_token) form.refresh_token = form.refresh_token.split("~")[0];
+    ctx.request.body = form;
+    await next();
+    if (!refresh || !ctx.body || typeof ctx.body !== "object" || !ctx.body.refresh_token) return;
+    if (env.REFRESH_OMITS_REFRESH_TOKEN === "1") {
+      const { refresh_token: _omitted, ...rest } = ctx.body;
+      ctx.body = rest;
+    } else {
+      refreshes += 1;
+      ctx.body = { ...ctx.body, refresh_token: `${ctx.body.refresh_token}~${refreshes}` };
+    }
   });
 }
 
