@@ -8,6 +8,10 @@ Cognito-shaped tokens, and `plaid-ready check`).
 
 The provider is installed from the committed lockfile by `make test` (npm ci).
 
+For signing-key rotation, :func:`provider_with_key_admin` also starts the provider's key-administration API
+(``KEY_ADMIN_PORT``, 127.0.0.1 only) and yields a :class:`KeyAdmin` that publishes a new key, makes a key sign,
+and stops publishing one, while the provider keeps running (docs/rotation.md).
+
 Run as a program it is a ``--login-command`` for ``plaid-ready check`` against this provider (docs/check.md,
 "Rehearsal"): it completes the login pages for the authorize URL in ``$PLAID_READY_AUTHORIZE_URL`` and follows
 the final redirect to the check's loopback listener.
@@ -34,6 +38,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +93,64 @@ def provider(**env: str) -> Iterator[str]:
     proc = spawn(env)
     try:
         yield wait_ready(proc)
+    finally:
+        stop([proc])
+
+
+class KeyAdminError(Exception):
+    """The key-administration API refused a change; ``status`` is its HTTP status, the message its reason."""
+
+    def __init__(self, status: int, error: str) -> None:
+        super().__init__(f"HTTP {status}: {error}")
+        self.status = status
+
+
+@dataclass(frozen=True)
+class KeyAdmin:
+    """The provider's key-administration API (server.mjs documents it). Every call returns the key state after
+    it: ``{"signing": kid, "published": [kid, ...]}``; the provider serves the new key set from the next request.
+    """
+
+    url: str
+
+    def _call(self, method: str, path: str, body: dict[str, str] | None = None) -> dict[str, Any]:
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(f"{self.url}{path}", data=data, method=method,
+                                     headers={"Content-Type": "application/json"} if data else {})
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # 127.0.0.1: never a proxy
+        try:
+            with opener.open(req, timeout=10) as resp:
+                return json.loads(resp.read())
+        except urllib.error.HTTPError as err:
+            raise KeyAdminError(err.code, json.loads(err.read() or b"{}").get("error", "")) from None
+
+    def state(self) -> dict[str, Any]:
+        return self._call("GET", "/keys")
+
+    def publish(self, kid: str | None = None) -> dict[str, Any]:
+        """A new RSA key, published after the others (verifiable, not signing). The state has its ``kid``."""
+        return self._call("POST", "/keys", {"kid": kid} if kid else None)
+
+    def sign_with(self, kid: str) -> dict[str, Any]:
+        """``kid`` signs every token issued from now on (it stays published, so do the others)."""
+        return self._call("POST", f"/keys/{urllib.parse.quote(kid, safe='')}/sign")
+
+    def unpublish(self, kid: str) -> dict[str, Any]:
+        """Stop publishing ``kid`` (refused for the signing key and the last key)."""
+        return self._call("DELETE", f"/keys/{urllib.parse.quote(kid, safe='')}")
+
+
+@contextmanager
+def provider_with_key_admin(**env: str) -> Iterator[tuple[str, KeyAdmin]]:
+    """One provider with its key-administration API for the duration of the block; yields (issuer, admin)."""
+    port, admin_port = free_port(), free_port()
+    for _ in range(5):  # two distinct ports (the OS rarely hands out the same one twice in a row)
+        if admin_port != port:
+            break
+        admin_port = free_port()
+    proc = spawn({"PORT": str(port), **env, "KEY_ADMIN_PORT": str(admin_port)})
+    try:
+        yield wait_ready(proc), KeyAdmin(f"http://127.0.0.1:{admin_port}")
     finally:
         stop([proc])
 
