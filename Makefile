@@ -7,7 +7,7 @@ STACK  ?= auth0-example
 BIN    := $(VENV)/bin
 OIDC   := tests/lambdas/oidc_provider
 
-.PHONY: plan test lint bench install node-deps clean
+.PHONY: plan test lint bench install node-deps clean lock-lambdas
 
 install: $(VENV)/.installed
 
@@ -42,6 +42,19 @@ test: install node-deps lint
 bench: install
 	$(BIN)/python benchmarks/bench_plan.py
 	$(BIN)/python benchmarks/bench_lambda.py
+
+# Re-pin the Lambda packages after editing lambdas/*/requirements.in: hashes for every file of every pinned
+# package (uv, pinned), then lambdas/build.lock (the wheel per architecture and the digest of a verified build).
+# Needs PyPI and CPython 3.13 (see lambdas/build.py).
+UV_VERSION := 0.13.8
+lock-lambdas: install
+	$(PYTHON) -m venv .build/uv && .build/uv/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	for fn in customers_current scope_adapter; do \
+	  .build/uv/bin/uv pip compile --quiet --generate-hashes --python-version 3.13 \
+	    --python-platform aarch64-manylinux2014 --custom-compile-command "make lock-lambdas" \
+	    lambdas/$$fn/requirements.in -o lambdas/$$fn/requirements.txt || exit 1; \
+	done
+	$(BIN)/python -m lambdas.build --lock
 
 clean:
 	rm -rf $(VENV) .build $(OIDC)/node_modules .pytest_cache .ruff_cache
