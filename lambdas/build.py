@@ -3,6 +3,7 @@
     python -m lambdas.build [--function customers_current|scope_adapter] [--arch arm64|x86_64]
                             [--python 3.13] [--python-bin /path/to/python3.13]
     python -m lambdas.build --lock      # what `make lock-lambdas` runs after refreshing the requirements
+    python -m lambdas.build --find-python   # the CPython 3.13 it would use (or why there is none)
 
 What a package holds, and where each part comes from:
 
@@ -687,8 +688,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--python-bin", help=f"the CPython that compiles the bytecode (default: ${PYTHON_ENV}, pyenv, "
                                          "python<version> on PATH)")
     ap.add_argument("--lock", action="store_true", help="re-pin lambdas/build.lock from the requirements files")
+    ap.add_argument("--find-python", action="store_true", help="print the target interpreter's path and exit")
     args = ap.parse_args(argv)
     try:
+        if args.find_python:
+            print(find_python(args.python_version, args.python_bin).path)
+            return 0
         if args.lock:
             write_lock(args.python_version, args.python_bin)
             print(f"wrote {_rel(LOCK_FILE)}")
