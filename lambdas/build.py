@@ -120,7 +120,7 @@ _interpreters: dict[tuple[str, str | None], Interpreter] = {}
 
 def _probe(path: str, python_version: str) -> Interpreter | None:
     try:
-        proc = subprocess.run([path, "-I", "-c", _PROBE], capture_output=True, text=True, timeout=30,  # noqa: S603
+        proc = subprocess.run([path, "-I", "-S", "-c", _PROBE], capture_output=True, text=True, timeout=30,  # noqa: S603
                               check=False)
         info = json.loads(proc.stdout) if proc.returncode == 0 else None
     except (OSError, ValueError, subprocess.TimeoutExpired):
@@ -352,7 +352,7 @@ _COMPILE_ARGS: Final = ("-m", "compileall", "-q", "-f", "--invalidation-mode", "
 def _compile(interp: Interpreter, folder: Path) -> None:
     """Compile every module under ``folder`` with the target interpreter, as the package ships them (names in the
     code objects relative to the package root)."""
-    proc = subprocess.run([interp.path, "-I", *_COMPILE_ARGS, "-s", str(folder), str(folder)],  # noqa: S603
+    proc = subprocess.run([interp.path, "-I", "-S", *_COMPILE_ARGS, "-s", str(folder), str(folder)],  # noqa: S603
                           capture_output=True, text=True, check=False,
                           env={**os.environ, "PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": ""})
     if proc.returncode != 0:
