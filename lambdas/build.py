@@ -52,6 +52,7 @@ import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -480,8 +481,10 @@ def verify_package(data: bytes, function: Function, arch: str, interp: Interpret
     Project files and their bytecode are rebuilt from the source tree and compared (compressed, byte for byte).
     Dependency entries: against build.lock's digest for this interpreter and zlib when it has one (and no
     ``wheels`` are passed); else each file against its wheel's RECORD sha256 and each .pyc against a recompile."""
-    infos, raw = _records(data)
-    project = _project_records(function, interp)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the recompile runs in CPython 3.13 while this reads the zip
+        rebuilt = pool.submit(_project_records, function, interp)
+        infos, raw = _records(data)
+        project = rebuilt.result()
     present = set(raw)
     missing = sorted(set(project) - present)
     if missing:

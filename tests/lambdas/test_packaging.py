@@ -44,9 +44,21 @@ def interp() -> build.Interpreter:
 
 @pytest.fixture(scope="module")
 def two_builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[build.BuildResult, build.BuildResult]:
-    a = build.build_package("arm64", out_dir=tmp_path_factory.mktemp("a"))
-    b = build.build_package("arm64", out_dir=tmp_path_factory.mktemp("b"))
+    """Two builds from scratch (each downloads its wheels), for the architecture this machine can import."""
+    a = build.build_package(RUNNER_ARCH, out_dir=tmp_path_factory.mktemp("a"))
+    b = build.build_package(RUNNER_ARCH, out_dir=tmp_path_factory.mktemp("b"))
     return a, b
+
+
+@pytest.fixture(scope="module")
+def clean(two_builds) -> build.BuildResult:
+    """A clean build; the tampering tests alter copies of its cache folder."""
+    return two_builds[0]
+
+
+@pytest.fixture(scope="module")
+def arm64() -> build.BuildResult:
+    return build.build_package("arm64")  # the project's cache (the plans' package)
 
 
 def test_two_builds_from_scratch_are_byte_identical(two_builds):
@@ -56,7 +68,7 @@ def test_two_builds_from_scratch_are_byte_identical(two_builds):
     assert a.python.startswith("3.13.")
 
 
-def test_package_content(two_builds):
+def test_package_content(two_builds, arm64):
     names = zipfile.ZipFile(two_builds[0].zip_path).namelist()
     for needed in ("lambdas/__init__.py", "lambdas/customers_current/handler.py",
                    "plaid_contract/__init__.py", "jwt/__init__.py", "aws_lambda_powertools/__init__.py"):
@@ -64,9 +76,13 @@ def test_package_content(two_builds):
     assert names == sorted(names)
     assert not any(n.startswith(("pulumi", "components/", "bin/")) for n in names)  # runtime code ships no IaC
     assert not any(n.endswith(("/RECORD", "/INSTALLER", "/REQUESTED", "/direct_url.json")) for n in names)
-    assert any("aarch64" in n for n in names if n.endswith(".so"))  # Lambda-platform wheels, not this machine's
     info = zipfile.ZipFile(two_builds[0].zip_path).infolist()
     assert {i.date_time for i in info} == {(1980, 1, 1, 0, 0, 0)}
+    arm = [n for n in zipfile.ZipFile(arm64.zip_path).namelist() if n.endswith(".so")]
+    # Lambda-platform wheels for the architecture asked for, whatever this machine is
+    assert any("aarch64" in n for n in arm) and not any("x86_64" in n for n in arm)
+    assert sorted(n for n in names if not n.endswith(".so")) == sorted(
+        n for n in zipfile.ZipFile(arm64.zip_path).namelist() if not n.endswith(".so"))
 
 
 def test_every_module_has_unchecked_hash_313_bytecode(two_builds):
@@ -114,7 +130,7 @@ def test_cache_returns_the_same_build_without_pip(two_builds, monkeypatch):
     a = two_builds[0]
     monkeypatch.setattr(build, "_install", lambda *a, **k: pytest.fail("pip ran for a cached build"))
     build._verified.clear()  # verified again, as a fresh process would
-    again = build.build_package("arm64", out_dir=a.zip_path.parent.parent)
+    again = build.build_package(RUNNER_ARCH, out_dir=a.zip_path.parent.parent)
     assert again.sha256_base64 == a.sha256_base64
 
 
@@ -271,11 +287,6 @@ def _recompress(zip_path: Path) -> None:
             level = 1 if info.filename == "jwt/api_jwt.py" else build.ZIP_LEVEL
             out.writestr(info, src.read(info), compresslevel=level)
     zip_path.write_bytes(buf.getvalue())
-
-
-@pytest.fixture(scope="module")
-def clean(tmp_path_factory: pytest.TempPathFactory) -> build.BuildResult:
-    return build.build_package(RUNNER_ARCH, out_dir=tmp_path_factory.mktemp("clean"))
 
 
 @pytest.mark.parametrize("kind", list(TAMPERING))
