@@ -60,7 +60,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        path = Path(str(item.fspath)).resolve()
+        path = Path(item.path).resolve()
         rel = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.name
         module = getattr(item, "module", None)
         spawners = _module_spawners(module) if module is not None else set()
