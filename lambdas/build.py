@@ -395,7 +395,8 @@ def _zip_folder(folder: Path, zip_path: Path) -> None:
                   for p in folder.rglob("*") if p.is_file()), zip_path)
 
 
-_LOCAL_HEADER: Final = 30
+#: AWS Lambda's limit on a function's unzipped code.
+MAX_UNZIPPED_BYTES: Final = 250 * 1024 * 1024
 _CENTRAL_HEADER: Final = 46
 _END_RECORD: Final = 22
 
@@ -447,6 +448,8 @@ def _records(data: bytes) -> tuple[list[zipfile.ZipInfo], dict[str, bytes]]:
         central += _CENTRAL_HEADER + len(info.filename.encode())
     if len(data) != offset + central + _END_RECORD:
         raise _Mismatch("bytes outside the entries")
+    if sum(i.file_size for i in infos) > MAX_UNZIPPED_BYTES:  # nothing is decompressed past Lambda's own limit
+        raise _Mismatch("larger than Lambda's 250 MB unzipped limit")
     return infos, raw
 
 
@@ -502,14 +505,15 @@ def verify_package(data: bytes, function: Function, arch: str, interp: Interpret
         minor = ".".join(interp.version.split(".")[:2])
         wheels = verified_wheels(function, arch, minor, CACHE_DIR / "wheels")
     expected = wheel_contents(wheels)
-    zf = zipfile.ZipFile(io.BytesIO(data))
-    deps = {n: zf.read(n) for n in present - set(project)}
-    sources = {n: d for n, d in deps.items() if n.endswith(".py")}
     pycs = {_pyc_name(n, interp.cache_tag) for n in expected if n.endswith(".py")}
     wanted = set(expected) | pycs
-    if set(deps) != wanted:
-        odd = sorted(set(deps) - wanted) or sorted(wanted - set(deps))
-        raise _Mismatch(f"{odd[0]} is " + ("not a dependency file" if odd[0] in deps else "missing"))
+    names = present - set(project)
+    if names != wanted:
+        odd = sorted(names - wanted) or sorted(wanted - names)
+        raise _Mismatch(f"{odd[0]} is " + ("not a dependency file" if odd[0] in names else "missing"))
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    deps = {n: zf.read(n) for n in names}
+    sources = {n: d for n, d in deps.items() if n.endswith(".py")}
     for name, exp in expected.items():
         got = base64.urlsafe_b64encode(hashlib.sha256(deps[name]).digest()).rstrip(b"=").decode()
         if got != exp.sha256_b64:
@@ -600,8 +604,11 @@ def build_function(function: Function | str, arch: str = "arm64", python_version
         if (str(zip_path), digest) not in _verified:
             try:
                 verify_package(data, function, arch, interp)
-            except _Mismatch as exc:
-                _say(f"the cached {function.name} package ({arch}) is not what it must be ({exc}); rebuilding it")
+            except BuildError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - _Mismatch, or bytes zipfile cannot even parse: rebuild
+                why = str(exc) if isinstance(exc, _Mismatch) else f"unreadable: {type(exc).__name__}"
+                _say(f"the cached {function.name} package ({arch}) is not what it must be ({why}); rebuilding it")
                 data = None
     if data is None:
         wheels = verified_wheels(function, arch, python_version, cache / "wheels")

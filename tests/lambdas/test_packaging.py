@@ -329,6 +329,7 @@ def _comment(zip_path: Path) -> None:
     ("a file made executable", _chmod_x, "dependency entries"),
     ("bytes after the entries", lambda z: z.write_bytes(z.read_bytes() + b"\0"), "bytes outside the entries"),
     ("a zip comment", _comment, "comment"),
+    ("not a zip at all", lambda z: z.write_bytes(b"#!/bin/sh\n"), "not a zip"),
 ])
 def test_other_tampering_is_detected(kind, tamper, message, clean, interp, tmp_path):
     copy = tmp_path / "p.zip"
@@ -337,6 +338,12 @@ def test_other_tampering_is_detected(kind, tamper, message, clean, interp, tmp_p
     with pytest.raises(build._Mismatch, match=message):
         build.verify_package(copy.read_bytes(), build.CUSTOMERS, RUNNER_ARCH, interp)
     assert build.verify_package(clean.zip_path.read_bytes(), build.CUSTOMERS, RUNNER_ARCH, interp) == "lock"
+
+
+def test_nothing_is_decompressed_past_lambdas_unzipped_limit(clean, interp, monkeypatch):
+    monkeypatch.setattr(build, "MAX_UNZIPPED_BYTES", 1_000_000)
+    with pytest.raises(build._Mismatch, match="larger than Lambda's 250 MB unzipped limit"):
+        build.verify_package(clean.zip_path.read_bytes(), build.CUSTOMERS, RUNNER_ARCH, interp)
 
 
 def test_without_a_lock_digest_dependencies_are_checked_against_record_and_a_recompile(clean, interp, monkeypatch):
