@@ -1,15 +1,17 @@
 """Core Exchange ``GET /customers/current`` for API Gateway REST proxy events (payload 1.0).
 
 200 ``{"customerId": <key>}`` for a valid bearer token; FDX error bodies otherwise (codes from
-``plaid_contract/__init__.py``). One structured JSON log line per request (Powertools Logger) and EMF metrics
-(Powertools Metrics). Never logs or returns the token; never answers with a traceback; logs the consistency
-key only as a pseudonym (``customer_ref``) and its length.
+``plaid_contract/__init__.py``). One structured JSON log line per request (Powertools Logger); EMF metrics
+(Powertools Metrics) for every outcome but a plain success, and for the JWKS client's fetches, failures and stale
+serves. Never logs or returns the token; never answers with a traceback; logs the consistency key only as a
+pseudonym (``customer_ref``) and its length.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Mapping
 from typing import Any, Final
@@ -27,7 +29,6 @@ from lambdas.customers_current.names import (
     METRIC_JWKS_FETCHES,
     METRIC_JWKS_STALE,
     METRIC_OUTCOME_PREFIX,
-    METRIC_REQUESTS,
     METRICS_NAMESPACE,
     SERVICE,
 )
@@ -38,7 +39,12 @@ RETRY_AFTER_SECONDS: Final = 30
 #: requests (and compute the pseudonym of a key they hold) without the key being in the logs.
 CUSTOMER_REF_LABEL: Final = "plaid-ready-idp:customer-ref:v1:"
 
-logger = Logger(service=SERVICE)
+#: json_deserializer=str: the messages are plain text; by default Powertools tries json.loads on each one (and catches
+#: the error), a few microseconds per line for nothing.
+logger = Logger(service=SERVICE, json_deserializer=str)
+# The standard library's documented switches: a log record skips the thread, process and multiprocessing names
+# (Powertools' JSON line does not show them; a Lambda instance is one process serving one request at a time).
+logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
 
 
@@ -177,7 +183,6 @@ def _slug(text: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in text.lower())
 
 
-@metrics.log_metrics
 def handler(event: Any, context: Any) -> dict[str, Any]:
     event = event if isinstance(event, Mapping) else {}
     try:
@@ -198,11 +203,21 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         log[LOG_CUSTOMER_REF] = customer_ref(key)  # a pseudonym: the key itself is never logged
         log[LOG_CUSTOMER_ID_LENGTH] = len(key)
     logger.info("customers/current", extra=log)
-    metrics.add_metric(name=METRIC_REQUESTS, unit=MetricUnit.Count, value=1)
-    metrics.add_metric(name=METRIC_OUTCOME_PREFIX + outcome, unit=MetricUnit.Count, value=1)
-    if outcome == "unauthorized" and category:
-        metrics.add_metric(name=METRIC_AUTH_FAILURE_PREFIX + _slug(category), unit=MetricUnit.Count, value=1)
+    _count(outcome, category)
+    return response
+
+
+def _count(outcome: str, category: str | None) -> None:
+    """EMF metrics for what only the handler knows: every outcome but a plain success (by outcome, and for 401s by
+    reason) and the JWKS client's fetches, failures and stale serves. A plain success writes no EMF record: API
+    Gateway (Count, 4XXError, 5XXError, Latency) and Lambda (Invocations, Errors, Duration) already count requests."""
     fetches, errors, stale = _state.jwks_deltas()
+    if outcome == "ok" and not (fetches or errors or stale):
+        return
+    if outcome != "ok":
+        metrics.add_metric(name=METRIC_OUTCOME_PREFIX + outcome, unit=MetricUnit.Count, value=1)
+        if outcome == "unauthorized" and category:
+            metrics.add_metric(name=METRIC_AUTH_FAILURE_PREFIX + _slug(category), unit=MetricUnit.Count, value=1)
     if fetches:
         metrics.add_metric(name=METRIC_JWKS_FETCHES, unit=MetricUnit.Count, value=fetches)
     if errors:
@@ -211,4 +226,4 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
                                                    "serving_cached_keys": outcome != "unavailable"})
     if stale:
         metrics.add_metric(name=METRIC_JWKS_STALE, unit=MetricUnit.Count, value=stale)
-    return response
+    metrics.flush_metrics()

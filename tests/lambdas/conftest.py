@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,10 +12,27 @@ import yaml
 
 from lambdas.customers_current import handler as lambda_handler
 from lambdas.customers_current import verifier
-from tests.harness import SHARED
 from tests.lambdas.idp import JwksServer, Key, ec_key, env, jwks_server, rsa_key
 
+#: Not tests.harness (it imports the IaC side): this folder's tests also run where only the Lambda's dependencies
+#: are installed.
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 SPEC_DIR = SHARED / "plaid-spec"
+
+#: Modules that need the IaC side (pulumi, components, readiness) or the host's package builder. The run on the
+#: Lambda's own runtime (`make test-lambda-313`: CPython 3.13 with exactly the Lambda's pinned dependencies and the
+#: test tools) leaves them out; the main run has them.
+NEEDS_HOST: tuple[str, ...] = ("test_contract.py", "test_cognito_e2e.py", "test_okta_e2e.py", "test_local_server.py",
+                               "test_packaging.py")
+LAMBDA_RUNTIME_ONLY = importlib.util.find_spec("pulumi") is None
+collect_ignore = list(NEEDS_HOST) if LAMBDA_RUNTIME_ONLY else []
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if LAMBDA_RUNTIME_ONLY:
+        return (f"tests/lambdas on the Lambda's runtime (Python {sys.version.split()[0]}, only its dependencies): "
+                f"leaving out {', '.join(NEEDS_HOST)} (they need the IaC side or the package builder)")
+    return None
 
 
 @pytest.fixture(scope="session")

@@ -253,9 +253,17 @@ def test_deeply_nested_json_header_is_a_401(idp):
     forged = _unsigned_raw(nested.encode(), b'{"sub":"x"}')
     assert len(forged) < 8192  # under the size limit: reaches the JSON parser
     assert_unauthorized(*call(event(forged)), "malformed token")
-    deep_object = _unsigned_raw(('{"":' * 1100 + "1" + "}" * 1100).encode(), b"{}")
+    header = '{"":' * 1100 + "1" + "}" * 1100
+    deep_object = _unsigned_raw(header.encode(), b"{}")
     assert len(deep_object) < 8192
-    assert_unauthorized(*call(event(deep_object)), "malformed token")
+    # CPython 3.11 refuses 1,100 nested objects (RecursionError); 3.13's parser (the Lambda's runtime) accepts them,
+    # and the header, a JSON object without "alg", is refused for that.
+    try:
+        json.loads(header)
+        expected = "algorithm not allowed"
+    except RecursionError:
+        expected = "malformed token"
+    assert_unauthorized(*call(event(deep_object)), expected)
 
 
 def _unsigned_raw(header: bytes, payload: bytes) -> str:
@@ -345,10 +353,45 @@ def test_log_line_and_metrics(idp, rsa, logs):
     assert log["customer_id_length"] == len(SUBJECT) and "customer_id" not in log
     assert SUBJECT not in json.dumps(lines)
     assert log["plaid_request_id"] == "plaid-req-1" and log["apigw_request_id"] == "apigw-req-1"
-    emf = next(x for x in lines if "_aws" in x)
+    # The first request fetched the JWKS: one EMF record, with that and nothing about a plain success.
+    (emf,) = (x for x in lines if "_aws" in x)
     names = {m["Name"] for m in emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
-    assert {"Requests", "Outcome.ok"} <= names and emf["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "PlaidReadyIdp"
+    assert names == {"JwksFetches"} and emf["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "PlaidReadyIdp"
+    assert emf["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service"]] and emf["service"] == "customers-current"
     assert tok not in json.dumps(lines) and tok.split(".")[2] not in json.dumps(lines)
+
+
+def test_a_plain_success_writes_one_log_line_and_no_metrics(idp, rsa, logs):
+    call(event(token(rsa)))  # the cold start's JWKS fetch is counted
+    logs.text()
+    for _ in range(3):
+        assert call(event(token(rsa)))[0]["statusCode"] == 200
+    lines = logs.text().splitlines()
+    assert len(lines) == 3 and all(json.loads(x)["message"] == "customers/current" for x in lines)
+
+
+@pytest.mark.parametrize(("make_event", "outcome", "reason"), [
+    (lambda rsa: event(token(rsa, claims={"exp": 1})), "unauthorized", "AuthFailure.token_expired"),
+    (lambda rsa: event(None), "unauthorized", "AuthFailure.missing_token"),
+    (lambda rsa: event(token(rsa), path="/fdx/v6/customers/other"), "not_found", None),
+    (lambda rsa: event(token(rsa), method="POST"), "method_not_allowed", None),
+])
+def test_every_other_outcome_is_counted(idp, rsa, logs, make_event, outcome, reason):
+    call(event(token(rsa)))
+    logs.text()
+    call(make_event(rsa))
+    (emf,) = (x for x in logs.json() if "_aws" in x)
+    names = {m["Name"] for m in emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert names == {f"Outcome.{outcome}"} | ({reason} if reason else set())
+    assert emf[f"Outcome.{outcome}"] == [1.0]
+
+
+def test_misconfiguration_is_counted(rsa, logs):
+    lambda_handler.configure(env("http://127.0.0.1:9/jwks", TOKEN_CLIENT_ID=""))
+    logs.text()
+    assert call(event(token(rsa)))[0]["statusCode"] == 500
+    (emf,) = (x for x in logs.json() if "_aws" in x)
+    assert emf.get("Outcome.misconfigured") == [1.0]
 
 
 def test_auth_failure_metric_by_category(idp, rsa, logs):
@@ -356,6 +399,7 @@ def test_auth_failure_metric_by_category(idp, rsa, logs):
     call(event(tok))
     out = logs.text()
     assert '"AuthFailure.token_expired"' in out and '"failure_category":"token expired"' in out
+    assert '"Outcome.unauthorized"' in out
     assert tok not in out
 
 

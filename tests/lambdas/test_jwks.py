@@ -129,7 +129,7 @@ def test_stale_if_error_past_the_max_age(rsa, short_max_age, mode, logs, monkeyp
         assert status(event(token(rsa))) == 200  # the refetch fails: the cached keys keep serving
         lines = logs.json()
         emf = next(x for x in lines if "_aws" in x)
-        assert emf.get("JwksErrors") == [1.0] and emf.get("JwksStale") == [1.0] and emf.get("Outcome.ok") == [1.0]
+        assert emf.get("JwksErrors") == [1.0] and emf.get("JwksStale") == [1.0] and "Outcome.ok" not in emf
         warning = next(x for x in lines if x.get("message") == "JWKS fetch failed")
         assert warning["level"] == "WARNING" and warning["serving_cached_keys"] is True
         assert warning["reason"] == {"down": "HTTP 500", "hang": "timed out", "garbage": "not JSON"}[mode]
@@ -213,8 +213,7 @@ def test_jwks_metrics(idp, rsa, logs):
     first = [x for x in logs.json() if "_aws" in x][0]
     assert first.get("JwksFetches") == [1.0]
     status(event(token(rsa)))
-    second = [x for x in logs.json() if "_aws" in x][0]
-    assert "JwksFetches" not in second
+    assert [x for x in logs.json() if "_aws" in x] == []  # a plain success: no EMF record
 
 
 def test_jwks_error_metric(rsa, logs):
