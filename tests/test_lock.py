@@ -70,6 +70,10 @@ def test_make_install_requires_hashes_then_installs_the_project_without_dependen
     assert "pip install --disable-pip-version-check --progress-bar on --require-hashes -r $(LOCK)" in make
     assert "pip install --disable-pip-version-check --quiet --no-deps --no-build-isolation -e ." in make
     assert "'.[dev]'" not in make  # nothing resolved outside the lock
+    tools = make[make.index("\nlock-tools:"):make.index("\nlock:")]
+    assert "--require-hashes -r $(TOOLS_LOCK)" in tools  # uv itself comes hash-checked
     lock = make[make.index("\nlock:"):]
-    assert "--require-hashes -r $(TOOLS_LOCK)" in lock and "uv pip compile pyproject.toml" in lock
+    assert lock.startswith("\nlock: lock-tools") and "uv pip compile pyproject.toml" in lock
+    lambdas = make[make.index("\nlock-lambdas:"):]
+    assert lambdas.startswith("\nlock-lambdas: install lock-tools") and "pip install --quiet" not in lambdas
     assert "--generate-hashes" in lock and "--extra dev" in lock
