@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import pulumi
 import pulumi_aws as aws
@@ -36,6 +36,9 @@ import pulumi_random as random
 import plaid_contract as plaid
 from components import options
 from components.settings import Environment
+
+if TYPE_CHECKING:
+    from components.settings import StackSettings
 
 TYPE = "plaid-ready-idp:secrets:PlaidClientSecret"
 
@@ -143,6 +146,30 @@ class ClientSecretArgs:
     #: its key (``settings.client_secret.administrators``), including the role that runs ``pulumi up``.
     #: Empty: no key or secret policy is declared and SECRET-POLICY fails.
     administrators: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class ClientSecretSettings:
+    """What a tenant component needs to declare Plaid's client secret, before the client id exists."""
+
+    name_prefix: str
+    environment: Environment
+    rotation_version: int = 1
+    tags: dict[str, str] = field(default_factory=dict)
+    readers: Sequence[str] = ()
+    administrators: Sequence[str] = ()
+
+    @classmethod
+    def from_settings(cls, settings: StackSettings) -> ClientSecretSettings:
+        return cls(name_prefix=settings.name_prefix, environment=settings.environment,
+                   rotation_version=settings.client_secret.version, tags=settings.tags,
+                   readers=tuple(settings.client_secret.readers),
+                   administrators=tuple(settings.client_secret.administrators))
+
+    def args(self, client_id: pulumi.Input[str], supplied_secret: pulumi.Input[str] | None = None) -> ClientSecretArgs:
+        return ClientSecretArgs(client_id=client_id, name_prefix=self.name_prefix, environment=self.environment,
+                                rotation_version=self.rotation_version, supplied_secret=supplied_secret,
+                                tags=self.tags, readers=self.readers, administrators=self.administrators)
 
 
 class PlaidClientSecret(pulumi.ComponentResource):

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
-from typing import Any, Final
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
 
 import pulumi
 import pulumi_aws as aws
@@ -19,16 +19,21 @@ import pulumi_aws as aws
 import plaid_contract as plaid
 from components import options
 from components.function_logs import function_logs
+from components.lambda_package import PYTHON_VERSION, RUNTIME, lambda_package
 from components.monitoring import MonitoringArgs, PlaidApiMonitoring
-from components.settings import StackSettings
+from components.settings import Environment
 from components.tenant import TenantContract
 from components.waf import AllowlistArgs, PlaidAllowlist
 from lambdas import build
 from lambdas.customers_current import names as lambda_names
 
+if TYPE_CHECKING:
+    from components.settings import StackSettings
+    from components.settings.stack import Alarms, Allowlist, Api
+
+__all__ = ["ACCESS_LOG_FORMAT", "PYTHON_VERSION", "RUNTIME", "TYPE", "CustomersApiArgs", "PlaidCustomersApi"]
+
 TYPE: Final = "plaid-ready-idp:api:PlaidCustomersApi"
-RUNTIME: Final = "python3.13"
-PYTHON_VERSION: Final = "3.13"
 ACCESS_LOG_FORMAT: Final = json.dumps({
     "requestId": "$context.requestId", "ip": "$context.identity.sourceIp", "requestTime": "$context.requestTime",
     "httpMethod": "$context.httpMethod", "path": "$context.path", "status": "$context.status",
@@ -40,8 +45,27 @@ ACCESS_LOG_FORMAT: Final = json.dumps({
 
 @dataclass(frozen=True)
 class CustomersApiArgs:
-    settings: StackSettings
+    """Exactly what PlaidCustomersApi uses (:meth:`from_settings` builds it from the stack settings)."""
+
     tenant: TenantContract
+    institution_name: str
+    #: Physical-name prefix, e.g. ``fpb-prod``.
+    name_prefix: str
+    environment: Environment
+    api: Api
+    allowlist: Allowlist
+    alarms: Alarms
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings: StackSettings, tenant: TenantContract) -> CustomersApiArgs:
+        return cls(tenant=tenant, institution_name=settings.institution.name, name_prefix=settings.name_prefix,
+                   environment=settings.environment, api=settings.api, allowlist=settings.allowlist,
+                   alarms=settings.alarms, tags=settings.tags)
+
+    @property
+    def protect(self) -> bool:
+        return self.environment is Environment.PROD
 
 
 class PlaidCustomersApi(pulumi.ComponentResource):
@@ -51,8 +75,8 @@ class PlaidCustomersApi(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: CustomersApiArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
-        s, api_cfg = args.settings, args.settings.api
-        prefix, tags, protect = s.name_prefix, s.tags, s.is_prod
+        api_cfg = args.api
+        prefix, tags, protect = args.name_prefix, args.tags, args.protect
         custom = api_cfg.custom_domain
         disable_default = api_cfg.disable_execute_api_endpoint
         if disable_default is None:
@@ -60,7 +84,7 @@ class PlaidCustomersApi(pulumi.ComponentResource):
         path = f"{api_cfg.base_path}{plaid.CUSTOMERS_CURRENT_PATH}"
 
         # -- the Lambda ------------------------------------------------------------------------------
-        self.package = build.build_package(api_cfg.lambda_architecture, PYTHON_VERSION)
+        self.package = lambda_package(build.CUSTOMERS, api_cfg.lambda_architecture)
         self.function_name = f"{prefix}-customers-current"
         logs = function_logs(self, name, self.function_name, retention_days=api_cfg.log_retention_days, tags=tags,
                              description="/customers/current Lambda: writes its own logs, nothing else")
@@ -83,7 +107,7 @@ class PlaidCustomersApi(pulumi.ComponentResource):
         # -- the REST API ----------------------------------------------------------------------------
         self.api_name = f"{prefix}-core-exchange"
         self.rest_api = aws.apigateway.RestApi(
-            f"{name}-api", name=self.api_name, description=f"Plaid Core Exchange for {s.institution.name}",
+            f"{name}-api", name=self.api_name, description=f"Plaid Core Exchange for {args.institution_name}",
             endpoint_configuration={"types": "REGIONAL", "ip_address_type": "dualstack"},
             disable_execute_api_endpoint=disable_default, tags=tags,
             opts=options.child(self, stateful=True, protect=protect))
@@ -131,8 +155,8 @@ class PlaidCustomersApi(pulumi.ComponentResource):
 
         # -- WAF, custom domain, monitoring ----------------------------------------------------------
         self.allowlist = PlaidAllowlist(f"{name}-allowlist", AllowlistArgs(
-            name_prefix=prefix, stage_arn=self.stage.arn, extra_cidrs=list(s.allowlist.extra_cidrs),
-            rate_limit_per_5_min=s.allowlist.rate_limit_per_5_min, log_retention_days=api_cfg.log_retention_days,
+            name_prefix=prefix, stage_arn=self.stage.arn, extra_cidrs=list(args.allowlist.extra_cidrs),
+            rate_limit_per_5_min=args.allowlist.rate_limit_per_5_min, log_retention_days=api_cfg.log_retention_days,
             tags=tags), opts=pulumi.ResourceOptions(parent=self))
 
         self.domain = self.mapping = None
@@ -157,8 +181,8 @@ class PlaidCustomersApi(pulumi.ComponentResource):
         self.monitoring = PlaidApiMonitoring(f"{name}-monitoring", MonitoringArgs(
             name_prefix=prefix, function_name=self.function_name, api_name=self.api_name,
             stage_name=api_cfg.stage_name, web_acl_name=self.allowlist.web_acl_name, region=region.region,
-            latency_p99_ms=s.alarms.latency_p99_ms, email=s.alarms.email, tags=tags,
-            key_deletion_days=options.KMS_DELETION_DAYS[s.environment], protect=protect),
+            latency_p99_ms=args.alarms.latency_p99_ms, email=args.alarms.email, tags=tags,
+            key_deletion_days=options.KMS_DELETION_DAYS[args.environment], protect=protect),
             opts=pulumi.ResourceOptions(parent=self))
         self.web_acl_arn = self.allowlist.web_acl_arn
         self.register_outputs({"base_url": self.base_url, "customers_current_url": self.customers_current_url,

@@ -1,8 +1,11 @@
-"""The tenant contract: what every IdP component (Auth0, Okta, Cognito) hands on.
+"""The tenant contract: what every IdP component hands on, whichever IdP produced it.
 
-The customers API consumes one :class:`TenantContract`, whichever IdP produced it, and turns it into
-the Lambda's environment (:meth:`TenantContract.lambda_environment`) with the names the Lambda reads
-(``lambdas/customers_current/env.py``).
+The customers API consumes one :class:`TenantContract` and turns it into the Lambda's environment
+(:meth:`TenantContract.lambda_environment`) with the names the Lambda reads
+(``lambdas/customers_current/env.py``). How the Lambda validates Plaid's bearer token is one structure,
+:class:`TokenContract`: the issuer, the JWKS, Plaid's client id and the claim that carries it, the audience
+or ``token_use``, the algorithms (checked here against the Lambda's own allow-list, so an algorithm the
+Lambda would refuse fails the plan instead of every request) and where the consistency key comes from.
 """
 
 from __future__ import annotations
@@ -12,73 +15,95 @@ from dataclasses import dataclass
 import pulumi
 
 from lambdas.customers_current import env
-from lambdas.customers_current.env import CLIENT_CLAIMS
+from lambdas.customers_current.env import ACCESS_TOKEN_USE, CLIENT_CLAIMS
+from lambdas.customers_current.verifier import ASYMMETRIC
 
-__all__ = ["CLIENT_CLAIMS", "TenantContract", "TokenValidation"]
+__all__ = ["ALGORITHMS", "CLIENT_CLAIMS", "TenantContract", "TokenContract"]
+
+#: The algorithms the Lambda accepts (its verifier's allow-list): the only ones a contract may name.
+ALGORITHMS: frozenset[str] = ASYMMETRIC
 
 
 @dataclass(frozen=True)
-class TokenValidation:
+class TokenContract:
     """How the Lambda must validate Plaid's bearer token.
 
-    Every IdP: the issuer, the JWKS, asymmetric algorithms, and **Plaid's client id** in
-    ``client_claim`` (a token issued to any other client of the tenant is refused). Auth0 and Okta also
-    pin ``audience`` (``aud``); Cognito access tokens carry no ``aud``, so Cognito pins
-    ``token_use="access"`` instead, which also refuses ID tokens.
+    Every IdP: the issuer, the JWKS, asymmetric algorithms, and **Plaid's client id** in ``client_claim`` (a
+    token issued to any other client of the tenant is refused). Where the IdP's access tokens carry the API's
+    ``aud``, ``audience`` pins it; where they carry none, ``token_use`` (``access``) pins the kind of token
+    instead, which also refuses ID tokens.
     """
 
+    issuer: pulumi.Input[str]
+    jwks_uri: pulumi.Input[str]
     client_id: pulumi.Input[str]
     client_claim: str = "client_id"
-    algorithms: tuple[str, ...] = ("RS256",)
     audience: pulumi.Input[str] | None = None
     token_use: str | None = None
+    algorithms: tuple[str, ...] = ("RS256",)
     consistency_key_claim: str = "sub"
     consistency_key_prefix: str = ""
 
     def __post_init__(self) -> None:
         if self.audience is None and self.token_use is None:
-            raise ValueError("TokenValidation needs an audience, or token_use where the IdP's access tokens "
-                             "carry no aud (Cognito)")
+            raise ValueError("TokenContract needs an audience, or token_use where the IdP's access tokens carry no aud")
+        if self.token_use is not None and self.token_use != ACCESS_TOKEN_USE:
+            raise ValueError(f"TokenContract.token_use must be {ACCESS_TOKEN_USE!r} (the Lambda accepts no other)")
         if self.client_claim not in CLIENT_CLAIMS:
-            raise ValueError(f"TokenValidation.client_claim must be one of {', '.join(CLIENT_CLAIMS)}")
-        if not self.algorithms or any(a.upper().startswith(("HS", "NONE")) for a in self.algorithms):
-            raise ValueError("TokenValidation.algorithms must be asymmetric (RS*, PS*, ES*)")
+            raise ValueError(f"TokenContract.client_claim must be one of {', '.join(CLIENT_CLAIMS)}")
+        refused = [a for a in self.algorithms if a not in ALGORITHMS]
+        if not self.algorithms or refused:
+            raise ValueError(f"TokenContract.algorithms: {', '.join(refused) or 'none given'}; the Lambda accepts only "
+                             f"{', '.join(sorted(ALGORITHMS))} (lambdas/customers_current/verifier.py), so a token "
+                             "signed otherwise would be refused on every request")
 
 
 @dataclass(frozen=True)
 class TenantContract:
-    """The IdP's public endpoints, Plaid's client, and how tokens are validated."""
+    """The IdP's public endpoints, the client secret's ARN, and how tokens are validated (:attr:`token`)."""
 
-    issuer: pulumi.Input[str]
     discovery_url: pulumi.Input[str]
-    jwks_uri: pulumi.Input[str]
     authorize_endpoint: pulumi.Input[str]
     token_endpoint: pulumi.Input[str]
-    audience: pulumi.Input[str] | None
-    client_id: pulumi.Input[str]
     credentials_secret_arn: pulumi.Input[str]
-    validation: TokenValidation
+    token: TokenContract
+
+    @property
+    def issuer(self) -> pulumi.Input[str]:
+        return self.token.issuer
+
+    @property
+    def jwks_uri(self) -> pulumi.Input[str]:
+        return self.token.jwks_uri
+
+    @property
+    def audience(self) -> pulumi.Input[str] | None:
+        return self.token.audience
+
+    @property
+    def client_id(self) -> pulumi.Input[str]:
+        return self.token.client_id
 
     def lambda_environment(self) -> dict[str, pulumi.Input[str]]:
         """The /customers/current Lambda's environment variables, exactly as it reads them.
 
         Holds no secret: the Lambda needs only public values to validate a token.
         """
-        v = self.validation
+        t = self.token
         out: dict[str, pulumi.Input[str]] = {
-            env.TOKEN_ISSUER: self.issuer,
-            env.JWKS_URI: self.jwks_uri,
-            env.TOKEN_ALGORITHMS: ",".join(v.algorithms),
-            env.TOKEN_CLIENT_ID: v.client_id,
-            env.TOKEN_CLIENT_CLAIM: v.client_claim,
-            env.CONSISTENCY_KEY_CLAIM: v.consistency_key_claim,
+            env.TOKEN_ISSUER: t.issuer,
+            env.JWKS_URI: t.jwks_uri,
+            env.TOKEN_ALGORITHMS: ",".join(t.algorithms),
+            env.TOKEN_CLIENT_ID: t.client_id,
+            env.TOKEN_CLIENT_CLAIM: t.client_claim,
+            env.CONSISTENCY_KEY_CLAIM: t.consistency_key_claim,
         }
-        if v.audience is not None:
-            out[env.TOKEN_AUDIENCE] = v.audience
-        if v.token_use is not None:
-            out[env.TOKEN_USE] = v.token_use
-        if v.consistency_key_prefix:
-            out[env.CONSISTENCY_KEY_PREFIX] = v.consistency_key_prefix
+        if t.audience is not None:
+            out[env.TOKEN_AUDIENCE] = t.audience
+        if t.token_use is not None:
+            out[env.TOKEN_USE] = t.token_use
+        if t.consistency_key_prefix:
+            out[env.CONSISTENCY_KEY_PREFIX] = t.consistency_key_prefix
         return out
 
     def outputs(self) -> dict[str, pulumi.Input[str] | None]:

@@ -8,16 +8,19 @@ Used by the offline plan (``plaid-ready plan``) and by the component tests. Two 
   know, is :data:`UNKNOWN_ACCOUNT` where a program builds it into a string (an IAM policy's ARN).
 - ``preview=False`` (unit tests): mocks also return every provider-computed output the code reads
   (ids, ARNs, client ids, RandomBytes hex), deterministically, so tests can assert on wiring: account
-  :data:`MOCK_ACCOUNT`, region the config's ``aws:region`` or :data:`MOCK_REGION`.
+  :data:`MOCK_ACCOUNT`, region the config's ``aws:region`` or :data:`MOCK_REGION`. What an IdP's
+  provider computes or answers comes from its package (``components/idps/<idp>/mocks.py``, through the
+  registry); this module knows AWS and random only.
 
 The monitor records every registration (type, name, parent, protect, inputs) and, unlike Pulumi's
-stock ``MockMonitor``, honours ``additional_secret_outputs`` as the real engine does.
+stock ``MockMonitor``, honours ``additional_secret_outputs`` as the real engine does. Recorded values use the
+rule vocabulary's markers (``components/checklist.py``): a secret is a :class:`SecretValue`, a value only the
+cloud knows is ``UNKNOWN``.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 import runpy
@@ -26,7 +29,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pulumi
 from google.protobuf import struct_pb2
@@ -34,32 +37,18 @@ from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 
+from components import checklist, idps
+from components.checklist import UNKNOWN, UNKNOWN_TEXT, SecretValue, unwrap
+from components.idps.idp import deterministic_bytes
+
+__all__ = ["MOCK_ACCOUNT", "MOCK_REGION", "UNKNOWN_ACCOUNT", "UNKNOWN_TEXT", "DeclaredResource", "ProgramRun",
+           "RecordingMocks", "RecordingMonitor", "SecretValue", "computed_outputs", "install", "is_unknown",
+           "run_program", "unwrap"]
+
 MOCK_ACCOUNT = "123456789012"
 MOCK_REGION = "us-east-1"
 #: The account id in preview mode, where a program builds it into a string (only the cloud knows it).
 UNKNOWN_ACCOUNT = "(account)"
-#: What an invoke answers in preview mode for a value only the cloud knows (the caller's ARN, user id).
-UNKNOWN_TEXT = "(known after apply)"
-#: The Everyone group's id that test mode answers for okta.group.get_everyone_group.
-OKTA_EVERYONE_GROUP_ID = "00gmockeveryone00001"
-
-
-class SecretValue:
-    """Marker for a secret value in recorded inputs (keeps the value for tests, never prints it)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __repr__(self) -> str:
-        return "[secret]"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, SecretValue) and other.value == self.value
-
-    def __hash__(self) -> int:
-        return hash(("secret", repr(self.value)))
 
 
 @dataclass
@@ -75,6 +64,8 @@ class DeclaredResource:
     inputs: dict[str, Any]
     secret_outputs: list[str] = field(default_factory=list)
     dependencies: list[str] = field(default_factory=list)
+    #: The provider reference (``<provider urn>::<id>``) the engine resolved, "" for components and the default.
+    provider: str = ""
 
     @property
     def parent_name(self) -> str | None:
@@ -92,18 +83,18 @@ class DeclaredResource:
         return unwrap(value)
 
 
-def unwrap(value: Any) -> Any:
-    return value.value if isinstance(value, SecretValue) else value
-
-
 def is_unknown(value: Any) -> bool:
-    return isinstance(value, pulumi.output.Unknown) or value is rpc.UNKNOWN
+    """Whether a value is only known after apply: the vocabulary's UNKNOWN, or one of Pulumi's own markers."""
+    return checklist.is_unknown(value) or isinstance(value, pulumi.output.Unknown) or value is rpc.UNKNOWN
 
 
 def _to_plain(value: Any) -> Any:
-    """Turn deserialized RPC values into plain Python: secrets -> SecretValue, floats that are ints -> int."""
+    """Turn deserialized RPC values into plain Python: secrets -> SecretValue, Pulumi's unknowns -> UNKNOWN,
+    floats that are ints -> int."""
     if rpc.is_rpc_secret(value):
         return SecretValue(_to_plain(rpc.unwrap_rpc_secret(value)))
+    if isinstance(value, pulumi.output.Unknown) or value is rpc.UNKNOWN:
+        return UNKNOWN
     if isinstance(value, dict):
         return {k: _to_plain(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -111,15 +102,6 @@ def _to_plain(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
-
-
-def _hexbytes(seed: str, length: int) -> bytes:
-    out = b""
-    counter = 0
-    while len(out) < length:
-        out += hashlib.sha256(f"{seed}:{counter}".encode()).digest()
-        counter += 1
-    return out[:length]
 
 
 def partition_of(region: str) -> tuple[str, str]:
@@ -131,6 +113,12 @@ def partition_of(region: str) -> tuple[str, str]:
     return "aws", "amazonaws.com"
 
 
+#: Computed outputs an IdP's provider returns, by resource type (from the registry's mocks).
+_IDP_OUTPUTS: Final = {typ: mock for idp in idps.IDPS for typ, mock in idp.mocks.outputs.items()}
+#: What an IdP's invokes answer, by token (from the registry's mocks).
+_IDP_CALLS: Final = {token: mock for idp in idps.IDPS for token, mock in idp.mocks.calls.items()}
+
+
 #: Provider-computed outputs, by type: what the cloud would return after create (compute mode only).
 def computed_outputs(typ: str, name: str, inputs: Mapping[str, Any], region: str = MOCK_REGION) -> dict[str, Any]:
     def _arn(service: str, name: str, kind: str = "") -> str:
@@ -138,16 +126,12 @@ def computed_outputs(typ: str, name: str, inputs: Mapping[str, Any], region: str
 
     out: dict[str, Any] = {}
     if typ == "random:index/randomBytes:RandomBytes":
-        raw = _hexbytes(f"{name}:{json.dumps(inputs.get('keepers'), sort_keys=True)}", int(inputs["length"]))
+        raw = deterministic_bytes(f"{name}:{json.dumps(inputs.get('keepers'), sort_keys=True)}", int(inputs["length"]))
         out.update(hex=raw.hex(), base64=base64.b64encode(raw).decode())
     elif typ == "random:index/randomId:RandomId":
-        raw = _hexbytes(name, int(inputs["byteLength"]))
+        raw = deterministic_bytes(name, int(inputs["byteLength"]))
         out.update(hex=raw.hex(), b64Std=base64.b64encode(raw).decode(),
                    b64Url=base64.urlsafe_b64encode(raw).decode().rstrip("="), dec=str(int(raw.hex(), 16)))
-    elif typ == "auth0:index/client:Client":
-        out["clientId"] = hashlib.sha256(name.encode()).hexdigest()[:32]
-    elif typ == "auth0:index/action:Action":
-        out["versionId"] = f"{name}-v1"
     elif typ.startswith("aws:"):
         service = typ.split(":")[1].split("/")[0]
         out["arn"] = inputs.get("arn") or _arn(service, inputs.get("name") or name)
@@ -168,11 +152,11 @@ def computed_outputs(typ: str, name: str, inputs: Mapping[str, Any], region: str
             out["arn"] = _arn("lambda", name, "function:")
         elif typ == "aws:cloudwatch/logGroup:LogGroup":
             out["arn"] = _arn("logs", inputs.get("name") or name, "log-group:")
-        elif typ == "aws:cognito/userPoolClient:UserPoolClient" and inputs.get("generateSecret"):
-            out["clientSecret"] = _hexbytes(f"{name}:cognito-secret", 26).hex()  # Cognito generates 52 chars
         elif typ == "aws:apigateway/domainName:DomainName":
             out["regionalDomainName"] = f"d-{name}.execute-api.{region}.amazonaws.com"
             out["regionalZoneId"] = "Z1UJRXOUMOOFQ8"
+    if typ in _IDP_OUTPUTS:
+        out.update(_IDP_OUTPUTS[typ](name, inputs))
     return out
 
 
@@ -207,10 +191,8 @@ class RecordingMocks(Mocks):
         if args.token == "aws:index/getPartition:getPartition":
             partition, suffix = partition_of(self.region)
             return {"partition": partition, "dnsSuffix": suffix, "id": partition}
-        if args.token == "okta:group/getEveryoneGroup:getEveryoneGroup":
-            # Every Okta org has one; its id is the org's own: known only by asking the org.
-            group_id = OKTA_EVERYONE_GROUP_ID if self.compute else UNKNOWN_TEXT
-            return {"id": group_id, "name": "Everyone", "description": "All users in your organization"}
+        if args.token in _IDP_CALLS:
+            return _IDP_CALLS[args.token](self.compute)
         return {}
 
 
@@ -231,6 +213,7 @@ class RecordingMonitor(MockMonitor):
             urn=resp.urn, type=request.type, name=request.name, parent_urn=request.parent,
             custom=bool(request.custom), protect=bool(request.protect), inputs=_to_plain(inputs),
             secret_outputs=list(request.additionalSecretOutputs), dependencies=list(request.dependencies),
+            provider=str(request.provider or ""),
         ))
         for key in request.additionalSecretOutputs:
             if key in resp.object.fields:

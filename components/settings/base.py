@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Final
+from typing import Annotated, ClassVar, Final
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -30,12 +32,6 @@ class Environment(StrEnum):
     PROD = "prod"
 
 
-class Idp(StrEnum):
-    AUTH0 = "auth0"
-    OKTA = "okta"
-    COGNITO = "cognito"
-
-
 class Protocol(StrEnum):
     """How Plaid learns the consistency key: OIDC (id_token ``sub``, recommended) or plain OAuth 2.0
     (Plaid calls ``GET /customers/current``)."""
@@ -55,6 +51,51 @@ class SettingsModel(BaseModel):
     )
 
 
+@dataclass(frozen=True)
+class Renamed:
+    """A key of an IdP section that was renamed: parse errors name the new key, its unit and, where the unit
+    changed, the old value in the new unit (``accessTokenLifetimeSeconds: 900`` is 15 minutes)."""
+
+    #: The new key, as the stack file writes it.
+    new: str
+    #: The new key's unit, in words ("minutes").
+    unit: str
+    #: How many of the old key's units make one of the new key's (60: seconds -> minutes); 1 = same unit.
+    factor: int = 1
+    #: The old unit's symbol, as the message shows the old value ("s").
+    old_unit: str = ""
+
+
+class IdpSettings(SettingsModel):
+    """An IdP's section of the stack settings (``plaid-ready-idp:<idp>:``). Each IdP package's ``settings.py``
+    subclasses it with an ``idp: Literal["<idp>"]`` field, the discriminator of the stack settings' union (the
+    stack file does not write it: the settings take it from ``plaid-ready-idp:idp``).
+
+    One name and one unit per concept across IdPs: ``accessTokenLifetimeMinutes``, ``idTokenLifetimeMinutes``,
+    ``refreshTokenLifetimeDays``, ``refreshTokenLeewaySeconds``."""
+
+    idp: str
+
+    #: Keys this section no longer accepts, and what replaced them (an old key gets a specific error).
+    renamed: ClassVar[Mapping[str, Renamed]] = {}
+    #: What the IdP's consistency key is, as the message refusing ``consistencyKey.attribute`` says it.
+    consistency_key_note: ClassVar[str] = "the id_token sub"
+
+    def owns_host(self, host: str) -> bool:
+        """Whether ``host`` (lowercase, no trailing dot) belongs to the IdP itself: an audience there would name
+        the IdP's own API."""
+        return False
+
+    def region_problems(self, region: str) -> list[str]:
+        """What in this section does not fit the stack's ``aws:region`` (one line each, key path first)."""
+        return []
+
+    def consistency_attribute_problems(self, attribute: str) -> list[str]:
+        """Why ``consistencyKey.attribute`` cannot be ``attribute`` on this IdP (default: not supported at all)."""
+        return [f"consistencyKey.attribute: not supported on {self.idp}; the consistency key is the IdP's immutable "
+                f"user id ({self.consistency_key_note}). Remove consistencyKey.attribute"]
+
+
 Hostname = Annotated[
     str,
     Field(
@@ -65,10 +106,6 @@ Hostname = Annotated[
         examples=["fdx.firstplatypus.example"],
     ),
 ]
-
-
-#: AWS region names, e.g. ``us-east-1``, ``eu-west-1``, ``us-gov-west-1``, ``ap-southeast-3``.
-AWS_REGION_PATTERN: Final = r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$"
 
 
 def https_url(value: str, what: str) -> str:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Iterable, Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from components.settings.base import AWS_REGION_PATTERN, PROJECT, SettingsError
+from components import idps
+from components.settings.base import PROJECT, SettingsError
 from components.settings.errors import format_errors, split_model_errors
-from components.settings.stack import StackSettings
+from components.settings.stack import IDP_SECTION, StackSettings, fold_idp_section, stack_file_fields
 from components.settings.stack_file import (
     SECURE_PLACEHOLDER,
     check_stack_file,
@@ -26,7 +29,30 @@ _AWS_ACCESS_KEY_ID = re.compile(r"(?<![A-Z0-9])(AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}
 REGION_KEY = "aws:region"
 
 
-_TOP_LEVEL = {f.alias or n for n, f in StackSettings.model_fields.items()}
+_TOP_LEVEL = set(stack_file_fields())
+
+
+@cache
+def aws_regions() -> dict[str, str]:
+    """Every AWS region botocore knows (its endpoint data, the list the AWS SDKs ship), with its partition."""
+    from botocore.loaders import Loader
+
+    data = Loader().load_data("endpoints")
+    return {region: p["partition"] for p in data["partitions"] for region in p.get("regions", {})}
+
+
+def _region_problem(region: str) -> str | None:
+    if region in aws_regions():
+        return None
+    close = difflib.get_close_matches(region.lower(), list(aws_regions()), n=1, cutoff=0.75)
+    hint = f"did you mean {close[0]}?" if close else "expected e.g. us-east-1 or eu-west-1"
+    return (f"{REGION_KEY}: is not an AWS region (botocore's endpoint data, which lists the regions of every "
+            f"partition, has no such name); {hint}")
+
+
+def _namespace_typo(namespace: str) -> bool:
+    """Whether a namespace is most likely this project's, mistyped (plaid-ready-ipd, plaid_ready_idp)."""
+    return bool(difflib.get_close_matches(namespace.lower().replace("_", "-"), [PROJECT], n=1, cutoff=0.8))
 
 
 def _decode(value: Any) -> Any:
@@ -68,9 +94,12 @@ def parse_settings(config: Mapping[str, Any], secret_keys: Iterable[str] = ()) -
         problems.append(f"{REGION_KEY}: required; set the AWS region the stack deploys to, e.g. "
                         f"`pulumi config set {REGION_KEY} us-east-1`")
         region = None
-    elif REGION_KEY in secret or not re.fullmatch(AWS_REGION_PATTERN, region.strip()):
-        problems.append(f"{REGION_KEY}: is not an AWS region name; expected e.g. us-east-1 or eu-west-1, in plain "
-                        "text")
+    elif REGION_KEY in secret:
+        problems.append(f"{REGION_KEY}: is a secure value; an AWS region name is not a secret: set it in plain text, "
+                        f"e.g. `pulumi config set {REGION_KEY} us-east-1`")
+        region = None
+    elif (why := _region_problem(region.strip())) is not None:
+        problems.append(why)
         region = None
     else:
         region = region.strip()
@@ -84,6 +113,10 @@ def parse_settings(config: Mapping[str, Any], secret_keys: Iterable[str] = ()) -
                 f"{key}: holds what looks like an AWS access key id in plain text; remove it from the stack file "
                 "and give the AWS provider credentials through the environment (AWS_PROFILE, a role), never a "
                 "stack file")
+            refused.add(name)
+            continue
+        if namespace != PROJECT and _namespace_typo(namespace):
+            problems.append(f"{key}: unknown namespace {namespace}; did you mean {PROJECT}:{name}?")
             refused.add(name)
             continue
         if namespace != PROJECT:
@@ -100,10 +133,21 @@ def parse_settings(config: Mapping[str, Any], secret_keys: Iterable[str] = ()) -
             problems.append(f"{key}: unknown key; valid keys are: {', '.join(sorted(_TOP_LEVEL))}")
             continue
         raw[name] = _decode(config[key])
+    chosen = raw.get("idp")
+    if refused & {"idp", *idps.names()}:
+        # Already refused (a secure value, an access key id): no second line about the IdP section.
+        raw = {k: v for k, v in raw.items() if k not in {"idp", *idps.names()}}
+        refused.add(IDP_SECTION)
+    else:
+        raw, idp_problems = fold_idp_section(raw)
+        problems.extend(f"{PROJECT}:{p}" for p in idp_problems)
+        if idp_problems:  # said once: not again as the model's errors
+            refused.update((IDP_SECTION, *idps.names()))
     try:
         settings = StackSettings.model_validate(raw, context={"region": region})
     except ValidationError as exc:
-        problems.extend(format_errors(exc, f"{PROJECT}:", skip=refused))
+        problems.extend(format_errors(exc, f"{PROJECT}:", skip=refused,
+                                      idp=chosen if isinstance(chosen, str) else None))
         settings = None
     if problems:
         # Cross-field errors joined with newlines come back as one value_error: split them back out.

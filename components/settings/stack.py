@@ -1,28 +1,33 @@
-"""The whole stack's settings: the sections every stack has, and the IdP section it chooses."""
+"""The whole stack's settings: the sections every stack has, and the IdP section it chooses.
+
+The IdP section is a pydantic discriminated union on ``idp``, built from the registry (``components/idps``): this
+module names no IdP. The stack file keeps its shape (``plaid-ready-idp:idp: <name>`` and a
+``plaid-ready-idp:<name>:`` section); :func:`fold_idp_section` turns it into the model's (``idpSettings``, the
+section with its ``idp``).
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable
-from typing import Annotated, Final, Literal
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Any, Final, Literal, Union
 from urllib.parse import urlsplit
 
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+from pydantic.fields import FieldInfo
 
 import plaid_contract as plaid
-from components.settings.auth0 import Auth0Settings
+from components import idps
 from components.settings.base import (
     LOG_RETENTION_DAYS,
     Environment,
     Hostname,
-    Idp,
+    IdpSettings,
     Protocol,
     SettingsModel,
     https_url,
 )
-from components.settings.cognito import CognitoSettings
-from components.settings.okta import OktaSettings
 
 
 class Institution(SettingsModel):
@@ -191,7 +196,10 @@ class Api(SettingsModel):
                             description="1-64 letters, digits or _", examples=["live"])
     lambda_architecture: Literal["arm64", "x86_64"] = "arm64"
     lambda_memory_mb: int = Field(default=256, ge=128, le=3008)
-    lambda_timeout_seconds: int = Field(default=5, ge=3, le=28)
+    lambda_timeout_seconds: int = Field(
+        default=5, ge=3, le=28,
+        json_schema_extra={"limit_reason": "API Gateway (REST) ends every Lambda integration at 29 s, which leaves "
+                                           "the Lambda 28 s at most to answer (with its own error, not a 504)"})
     log_retention_days: int = 365
     throttle_rate_limit: int = Field(default=50, ge=1, le=10_000)
     throttle_burst_limit: int = Field(default=100, ge=1, le=5_000)
@@ -214,11 +222,18 @@ class Alarms(SettingsModel):
     latency_p99_ms: int = Field(default=1500, ge=50, le=29_000)
 
 
+#: The IdP section: one of the registry's settings models, chosen by its ``idp`` (the discriminator).
+IdpSection = Annotated[Union[tuple(idp.settings for idp in idps.IDPS)],  # type: ignore[valid-type]  # noqa: UP007
+                       Field(discriminator="idp")]
+#: The model's key for the IdP section (the stack file writes ``idp`` and the section under the IdP's name).
+IDP_SECTION: Final = "idpSettings"
+
+
 class StackSettings(SettingsModel):
-    """Everything a stack can say. Keys are camelCase in the stack file."""
+    """Everything a stack can say. Keys are camelCase in the stack file; the chosen IdP's section is
+    :attr:`idp_settings` (its name is :attr:`idp`)."""
 
     environment: Environment
-    idp: Idp
     institution: Institution
     audience: str = Field(min_length=1, max_length=600,
                           description="the API identifier; access tokens carry it as aud")
@@ -231,9 +246,7 @@ class StackSettings(SettingsModel):
     allowlist: Allowlist = Field(default_factory=Allowlist)
     api: Api = Field(default_factory=Api)
     alarms: Alarms = Field(default_factory=Alarms)
-    auth0: Auth0Settings | None = None
-    okta: OktaSettings | None = None
-    cognito: CognitoSettings | None = None
+    idp_settings: IdpSection = Field(description="the chosen IdP's section")
     #: The stack's ``aws:region`` (outside this project's namespace; parse_settings passes it in the
     #: validation context). Read it as :attr:`region`.
     _region: str | None = PrivateAttr(default=None)
@@ -261,12 +274,22 @@ class StackSettings(SettingsModel):
             raise ValueError("contains duplicates")
         return values
 
+    @model_validator(mode="before")
+    @classmethod
+    def _stack_file_shape(cls, data: Any) -> Any:
+        """Accept the stack file's shape (``idp`` and the section under the IdP's name) as well as the model's.
+        What does not fold is left for the fields to refuse (parse_settings reports it first, one line each)."""
+        if isinstance(data, Mapping) and "idp" in data:
+            return fold_idp_section(data)[0]
+        return data
+
     @model_validator(mode="after")
-    def _idp_section(self, info: ValidationInfo) -> StackSettings:
+    def _cross_checks(self, info: ValidationInfo) -> StackSettings:
         self._region = (info.context or {}).get("region")
-        chosen = self.idp.value
+        section = self.idp_settings
         problems = []
-        if self._on_idp(urlsplit(self.audience).hostname if "://" in self.audience else None):
+        host = urlsplit(self.audience).hostname if "://" in self.audience else None
+        if host and section.owns_host(host.lower().rstrip(".")):
             problems.append(
                 "audience: is a URL on the IdP's own domain (e.g. its /userinfo or Management API); tokens for "
                 "it would be accepted by the IdP's own APIs. Use an identifier of your API, e.g. "
@@ -276,16 +299,11 @@ class StackSettings(SettingsModel):
             match = re.match(CERTIFICATE_ARN_PATTERN, custom.certificate_arn)
             if match is not None and match.group(1) != self._region:
                 problems.append(
-                    "api.customDomain.certificateArn: is in another region than the stack's aws:region; a regional "
-                    "custom domain needs an ACM certificate in the same region: request or import it there")
-        if self.cognito is not None and self._region is not None:
-            problems.extend(self.cognito.region_problems(self._region))
-        if getattr(self, chosen) is None:
-            problems.append(f"{chosen}: required when idp is {chosen}; add a '{chosen}:' section "
-                            f"(see docs/settings.md)")
-        for other in Idp:
-            if other.value != chosen and getattr(self, other.value) is not None:
-                problems.append(f"{other.value}: set, but idp is {chosen}; remove the section or change idp")
+                    f"api.customDomain.certificateArn: the certificate is in {match.group(1)}, the stack's aws:region "
+                    f"is {self._region}; a regional custom domain needs an ACM certificate in the same region: request "
+                    f"or import it in {self._region}")
+        if self._region is not None:
+            problems.extend(section.region_problems(self._region))
         if self.consistency_key.attribute is not None:
             if self.protocol is not Protocol.OAUTH2:
                 problems.append(
@@ -293,30 +311,17 @@ class StackSettings(SettingsModel):
                     "OIDC Plaid reads the id_token sub, which the IdP does not let you replace, so Plaid would "
                     "see a different key than /customers/current. Remove the attribute, or remove openid from "
                     "scopes")
-            if self.idp is not Idp.AUTH0:
-                problems.append(
-                    f"consistencyKey.attribute: not supported on {self.idp.value}; the consistency key is the "
-                    "IdP's immutable user id (the id_token sub; on Okta also uid in access tokens). Remove "
-                    "consistencyKey.attribute")
-            if self.idp is Idp.AUTH0 and not re.fullmatch(r"app_metadata\.[A-Za-z0-9_]{1,64}",
-                                                          self.consistency_key.attribute):
-                problems.append(
-                    "consistencyKey.attribute: on Auth0 must be app_metadata.<name> (letters, digits, _), "
-                    "user_metadata is editable by the user and cannot be a stable key")
+            problems.extend(section.consistency_attribute_problems(self.consistency_key.attribute))
         if problems:
             raise ValueError("\n".join(problems))
         return self
 
-    def _on_idp(self, host: str | None) -> bool:
-        """Whether ``host`` belongs to the IdP itself (an audience there would name the IdP's own API)."""
-        if not host:
-            return False
-        host = host.lower().rstrip(".")
-        if self.auth0 is not None and (host == self.auth0.domain or host.endswith(".auth0.com")):
-            return True
-        return self.okta is not None and host == (urlsplit(self.okta.org_url).hostname or "").lower()
-
     # -- derived values ------------------------------------------------------------------------
+
+    @property
+    def idp(self) -> str:
+        """The chosen IdP's name (``plaid-ready-idp:idp``): the registry's key (components.idps.by_name)."""
+        return self.idp_settings.idp
 
     @property
     def region(self) -> str:
@@ -347,3 +352,66 @@ class StackSettings(SettingsModel):
             "plaid-ready-idp:environment": self.environment.value,
             "managed-by": "pulumi",
         }
+
+
+# -- the stack file's shape ------------------------------------------------------------------------
+
+
+def fold_idp_section(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The stack file's shape -> the model's: ``idp: <name>`` and the ``<name>:`` section become
+    ``idpSettings: {idp: <name>, ...section}``. Returns the folded data (as far as it folds: what does not is left
+    for the model to refuse) and one line per problem (key path first: a missing or unknown ``idp``, a missing
+    section, a section of another IdP); a section that is not a mapping is passed on for the model to refuse."""
+    out = dict(data)
+    names = idps.names()
+    problems: list[str] = []
+    chosen = out.pop("idp", None)
+    sections = {name: out.pop(name) for name in names if name in out}
+    if chosen is None:
+        problems.append("idp: required value is missing; expected one of " + ", ".join(names) +
+                        "; add it to the stack file")
+    elif not isinstance(chosen, str) or chosen not in names:
+        problems.append("idp: input should be " + _choices(names))
+        out.update(sections)
+    else:
+        section = sections.pop(chosen, None)
+        if section is None:
+            problems.append(f"{chosen}: required when idp is {chosen}; add a '{chosen}:' section "
+                            "(see docs/settings.md)")
+            out[IDP_SECTION] = {"idp": chosen}
+        elif isinstance(section, Mapping):
+            if "idp" in section:
+                problems.append(f"{chosen}.idp: unknown key; the top-level idp chooses the IdP: remove it from the "
+                                "section")
+            out[IDP_SECTION] = {**{k: v for k, v in section.items() if k != "idp"}, "idp": chosen}
+        else:
+            out[IDP_SECTION] = section
+        out.update(sections)
+        problems += [f"{other}: set, but idp is {chosen}; remove the section or change idp" for other in sections]
+    return out, problems
+
+
+def _choices(names: Iterable[str]) -> str:
+    quoted = [f"'{n}'" for n in names]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+
+
+def stack_file_fields() -> dict[str, FieldInfo]:
+    """The keys of the project's namespace as a stack file writes them (aliases), each with its field: the model's
+    own, ``idp`` (one of the registry's names) and one section per IdP."""
+    fields: dict[str, FieldInfo] = {}
+    for name, field in StackSettings.model_fields.items():
+        alias = field.alias or name
+        if alias == IDP_SECTION:
+            fields["idp"] = FieldInfo(annotation=str, description="the identity provider: " + ", ".join(idps.names()))
+            for idp in idps.IDPS:
+                fields[idp.name] = FieldInfo(annotation=idp.settings | None, default=None)  # type: ignore[operator]
+        else:
+            fields[alias] = field
+    return fields
+
+
+def section_fields(model: type[SettingsModel]) -> dict[str, FieldInfo]:
+    """A section's keys as a stack file writes them: an IdP section without its ``idp`` (taken from the top level)."""
+    skip = {"idp"} if issubclass(model, IdpSettings) else set()
+    return {(f.alias or n): f for n, f in model.model_fields.items() if (f.alias or n) not in skip}

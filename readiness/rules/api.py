@@ -2,9 +2,9 @@
 
 They apply wherever the customers API (its REST API or Lambda) is declared, so removing the WAF or the
 alarm from a stack fails the rule instead of making it vanish. They judge the customers API's resources
-only: the Cognito scope adapter has its own Lambda, REST API and WAF, which face users' browsers by design
-(no IP allowlist, no token check) and are judged by the COGNITO rules; the least-privilege and no-secret
-rows still judge every Lambda.
+only, those declared inside the PlaidCustomersApi component (by URN): an IdP may declare its own Lambda, REST
+API and WAF facing users' browsers by design (no IP allowlist, no token check), which its own rules judge; the
+least-privilege and no-secret rows still judge every Lambda.
 """
 
 from __future__ import annotations
@@ -17,13 +17,15 @@ from collections.abc import Callable
 from typing import Any
 
 import plaid_contract as plaid
+from components.checklist import Context, Finding, Resource, Rule, fail, is_secret, is_unknown, ok
 from components.settings.stack import extra_cidr_problem
-from components.tenant import CLIENT_CLAIMS
 from lambdas.customers_current import env as lambda_env
-from readiness.checklist import Context, Finding, Resource, Rule, fail, ok
-from readiness.engine import SecretValue, is_unknown
-from readiness.rules.cognito import in_scope_adapter
+from lambdas.customers_current.env import CLIENT_CLAIMS
 from readiness.rules.secrets import KMS_KEY, covers, principals, statements
+
+#: The customers API's component type (components/customers_api.py's TYPE; a test keeps them equal): the rules
+#: below judge what is declared inside it.
+CUSTOMERS_API = "plaid-ready-idp:api:PlaidCustomersApi"
 
 REST_API = "aws:apigateway/restApi:RestApi"
 STAGE = "aws:apigateway/stage:Stage"
@@ -43,9 +45,9 @@ _SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|PRIVATE_KEY|API_KEY|CREDENTIA
 
 
 def _customers(check: Callable[[Context], Finding]) -> Callable[[Context], Finding]:
-    """``check`` judging the customers API's resources only (not the scope adapter's; see the module doc)."""
+    """``check`` judging the customers API's resources only: those inside PlaidCustomersApi (see the module doc)."""
     def run(ctx: Context) -> Finding:
-        return check(dataclasses.replace(ctx, resources=[r for r in ctx.resources if not in_scope_adapter(r)]))
+        return check(dataclasses.replace(ctx, resources=ctx.within(CUSTOMERS_API)))
     return run
 
 
@@ -115,8 +117,8 @@ def _extra_ranges(ctx: Context) -> Finding:
             if (why := extra_cidr_problem(net)) is not None:
                 problems.append(f"{net.compressed} {why}")
     if problems:
-        return fail("; ".join(problems), "extra ranges must be public and at most /16 (IPv4) or /48 (IPv6): an "
-                    "allowlist that admits much of the internet is no allowlist")
+        return fail("; ".join(problems), "extra ranges (allowlist.extraCidrs) must be public and at most /16 (IPv4) "
+                    "or /48 (IPv6): an allowlist that admits much of the internet is no allowlist")
     if not extras:
         return ok("none: only Plaid's ranges are allowlisted")
     return ok(f"{len(extras)} extra range(s) allowlisted besides Plaid's: {', '.join(extras)}")
@@ -180,7 +182,8 @@ def _no_bypass(ctx: Context) -> Finding:
     open_apis = [a.name for a in ctx.of_type(REST_API) if a.input("disableExecuteApiEndpoint") is not True]
     if open_apis:
         return fail(f"execute-api endpoint enabled on {', '.join(open_apis)}",
-                    "with a custom domain, disable the default endpoint so nothing bypasses its TLS/mTLS")
+                    "with a custom domain, disable the default endpoint so nothing bypasses its TLS/mTLS "
+                    "(api.disableExecuteApiEndpoint: true, the default with a custom domain)")
     return ok("default execute-api endpoint disabled")
 
 
@@ -355,11 +358,11 @@ def _no_secret_env(ctx: Context) -> Finding:
     for fn in ctx.of_type(FUNCTION):
         env = fn.inputs.get("environment")
         variables = env.get("variables") if isinstance(env, dict) else None
-        if isinstance(env, SecretValue) or isinstance(variables, SecretValue):
+        if is_secret(env) or is_secret(variables):
             problems.append(f"{fn.name}: environment holds a secret")
             continue
         for name, value in (variables or {}).items():
-            if isinstance(value, SecretValue) or _SECRET_NAME.search(name):
+            if is_secret(value) or _SECRET_NAME.search(name):
                 problems.append(f"{fn.name}: {name}")
     if problems:
         return fail("; ".join(problems), "the Lambda validates tokens with public keys; it needs no secret")

@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 import plaid_contract as plaid
-from readiness.checklist import Context, Finding, Resource, Rule, fail, ok
-from readiness.engine import is_unknown
+from components import idps
+from components.checklist import Context, Finding, Resource, Rule, fail, is_secret, is_unknown, ok
 
 SECRET = "aws:secretsmanager/secret:Secret"
 SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
@@ -16,25 +16,24 @@ SECRET_POLICY = "aws:secretsmanager/secretPolicy:SecretPolicy"
 KMS_KEY = "aws:kms/key:Key"
 RANDOM_BYTES = "random:index/randomBytes:RandomBytes"
 
-#: Types that hold state a bank cannot recreate without Plaid noticing (identities, clients, keys).
-STATEFUL_TYPES = (
+#: Types that hold state a bank cannot recreate without Plaid noticing (identities, clients, keys): the client
+#: secret's, each registered IdP's (its review's ``stateful_types``) and the customers API's.
+STATEFUL_TYPES: tuple[str, ...] = (
     KMS_KEY,
     SECRET,
-    "auth0:index/client:Client",
-    "auth0:index/resourceServer:ResourceServer",
-    "okta:app/oAuth:OAuth",
-    "okta:auth/server:Server",
-    "aws:cognito/userPool:UserPool",
-    "aws:cognito/userPoolClient:UserPoolClient",
+    *(t for idp in idps.IDPS for t in idp.review.stateful_types),
     "aws:apigateway/restApi:RestApi",
     "aws:apigateway/domainName:DomainName",
 )
 
 
 def _is_secret_input(value: Any) -> bool:
-    from readiness.engine import SecretValue
+    return is_secret(value)
 
-    return isinstance(value, SecretValue)
+
+def _csprng_applies(ctx: Context) -> bool:
+    """Our CSPRNG makes the secret, unless the stack's IdP generates its own (its review says so)."""
+    return not any(idp.review.generates_client_secret and idp.declared_in(ctx) for idp in idps.IDPS)
 
 
 def _secret_in_secrets_manager(ctx: Context) -> Finding:
@@ -289,7 +288,7 @@ RULES: tuple[Rule, ...] = (
          "key (key and secret policies deny everyone else)", _secret_policies,
          source="plaid-ready-idp house rule (AWS KMS key policies, Secrets Manager resource policies)"),
     Rule("SECRET-CSPRNG", f"Client secret from a CSPRNG, {plaid.CLIENT_SECRET_BYTES} bytes hex",
-         _csprng_secret, applies=lambda ctx: not ctx.has_prefix("aws:cognito/"),
+         _csprng_secret, applies=_csprng_applies,
          source="Plaid: `openssl rand -hex 32`"),
     Rule("PROD-PROTECT", "Prod protects stateful resources (identities, clients, APIs, secrets, keys)",
          _protected, applies=lambda ctx: ctx.environment == "prod", source="plaid-ready-idp house rule"),

@@ -11,7 +11,7 @@ import plaid_contract as plaid
 from components.customers_api import TYPE, CustomersApiArgs, PlaidCustomersApi
 from components.monitoring import TYPE as MONITORING_TYPE
 from components.settings import parse_settings
-from components.tenant import TenantContract, TokenValidation
+from components.tenant import TenantContract, TokenContract
 from components.waf import TYPE as WAF_TYPE
 from lambdas import build
 from tests.harness import config_of, declare, settings_with
@@ -35,19 +35,19 @@ CUSTOM = {"customDomain": {"domainName": "fdx.firstplatypus.example",
 
 def contract() -> TenantContract:
     return TenantContract(
-        issuer="https://fpb.us.auth0.com/", discovery_url="https://fpb.us.auth0.com/.well-known/openid-configuration",
-        jwks_uri="https://fpb.us.auth0.com/.well-known/jwks.json", authorize_endpoint="https://fpb.us.auth0.com/authorize",
-        token_endpoint="https://fpb.us.auth0.com/oauth/token", audience="https://api.fpb.example/fdx",
-        client_id="cid", credentials_secret_arn="arn:aws:secretsmanager:us-east-1:123456789012:secret:x",
-        validation=TokenValidation(client_id="cid", audience="https://api.fpb.example/fdx",
-                                   consistency_key_prefix="fpb-"))
+        discovery_url="https://fpb.us.auth0.com/.well-known/openid-configuration",
+        authorize_endpoint="https://fpb.us.auth0.com/authorize", token_endpoint="https://fpb.us.auth0.com/oauth/token",
+        credentials_secret_arn="arn:aws:secretsmanager:us-east-1:123456789012:secret:x",
+        token=TokenContract(issuer="https://fpb.us.auth0.com/", jwks_uri="https://fpb.us.auth0.com/.well-known/jwks.json",
+                            client_id="cid", audience="https://api.fpb.example/fdx", consistency_key_prefix="fpb-"))
 
 
 def build_api(**changes):
     s = settings_with(**changes)
 
     def program():
-        api = PlaidCustomersApi("fpb-customers", CustomersApiArgs(parse_settings(config_of(s)), contract()))
+        args = CustomersApiArgs.from_settings(parse_settings(config_of(s)), contract())
+        api = PlaidCustomersApi("fpb-customers", args)
         pulumi.export("base_url", api.base_url)
         pulumi.export("url", api.customers_current_url)
     return declare(program, settings=s)

@@ -25,7 +25,8 @@ def test_minimal_stack_gets_plaid_defaults():
     assert s.api.base_path == plaid.DEFAULT_BASE_PATH
     assert s.consistency_key.attribute is None and s.consistency_key.prefix == ""
     assert s.client_secret.version == 1
-    assert s.auth0 is not None and s.auth0.access_token_lifetime_seconds == plaid.ACCESS_TOKEN_LIFETIME_SECONDS
+    assert s.idp == "auth0" and s.idp_settings.idp == "auth0"
+    assert s.idp_settings.access_token_lifetime_minutes * 60 == plaid.ACCESS_TOKEN_LIFETIME_SECONDS
     assert s.name_prefix == "fpb-dev"
 
 
@@ -249,15 +250,41 @@ def test_stack_without_region_is_refused_with_one_line():
         "aws:region: required; set the AWS region the stack deploys to, e.g. `pulumi config set aws:region us-east-1`"]
 
 
-@pytest.mark.parametrize("region", ["US-EAST-1", "us-east", "useast1", "us-east-1a"])
-def test_malformed_region(region):
+NOT_A_REGION = ("aws:region: is not an AWS region (botocore's endpoint data, which lists the regions of every "
+                "partition, has no such name); ")
+
+
+@pytest.mark.parametrize(("region", "hint"), [
+    ("US-EAST-1", "did you mean us-east-1?"), ("us-east-1a", "did you mean us-east-1?"),
+    ("useast1", "did you mean us-east-1?"), ("us-east", "did you mean us-east-2?"),
+    # Shaped like a region, but none: botocore's partition data, not a pattern, decides.
+    ("eu-west-9", "did you mean eu-west-3?"), ("mars-north-1", "expected e.g. us-east-1 or eu-west-1"),
+])
+def test_malformed_or_unknown_region(region, hint):
     with pytest.raises(SettingsError) as info:
         parse_settings(config_of(BASE_SETTINGS, region=region))
-    assert info.value.problems == [
-        "aws:region: is not an AWS region name; expected e.g. us-east-1 or eu-west-1, in plain text"]
+    assert info.value.problems == [NOT_A_REGION + hint]
 
 
-@pytest.mark.parametrize("region", ["us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-3", "il-central-1"])
+def test_a_secure_region_is_refused():
+    with pytest.raises(SettingsError) as info:
+        parse_settings(config_of(BASE_SETTINGS), ["aws:region"])
+    assert info.value.problems == ["aws:region: is a secure value; an AWS region name is not a secret: set it in plain "
+                                   "text, e.g. `pulumi config set aws:region us-east-1`"]
+
+
+def test_the_region_list_is_botocores():
+    from botocore.loaders import Loader
+
+    from components.settings.parse import aws_regions
+
+    partitions = Loader().load_data("endpoints")["partitions"]
+    assert set(aws_regions()) == {r for p in partitions for r in p["regions"]}
+    assert {"us-east-1", "eu-west-1", "us-gov-west-1", "cn-north-1"} <= set(aws_regions())
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-3", "il-central-1",
+                                    "cn-northwest-1", "mx-central-1"])
 def test_region_names(region):
     assert parse_settings(config_of(BASE_SETTINGS, region=region)).region == region
 
@@ -286,8 +313,9 @@ def test_certificate_in_another_region_is_refused():
     with pytest.raises(SettingsError) as info:
         parse_settings(cfg)
     assert info.value.problems == [
-        f"{PROJECT}:api.customDomain.certificateArn: is in another region than the stack's aws:region; a regional "
-        "custom domain needs an ACM certificate in the same region: request or import it there"]
+        f"{PROJECT}:api.customDomain.certificateArn: the certificate is in us-east-1, the stack's aws:region is "
+        "eu-west-1; a regional custom domain needs an ACM certificate in the same region: request or import it in "
+        "eu-west-1"]
 
 
 # -- credentials in stack files ------------------------------------------------------------------
@@ -408,3 +436,109 @@ def test_a_role_in_both_lists_is_refused():
 def test_administrators_must_be_distinct_role_arns(value):
     msgs = problems(settings_with(clientSecret={"administrators": value}))
     assert len(msgs) == 1 and msgs[0].startswith(f"{PROJECT}:clientSecret.administrators")
+
+
+# -- the IdP section: a union on idp, built from the registry -------------------------------------
+
+
+def test_the_idp_section_is_the_chosen_idps_model():
+    from components import idps
+
+    for idp in idps.IDPS:
+        assert idp.settings.model_fields["idp"].default == idp.name
+    assert type(make_settings().idp_settings) is idps.by_name("auth0").settings
+
+
+def test_unknown_idp_names_the_registered_ones():
+    assert problems(settings_with(idp="keycloak")) == [f"{PROJECT}:idp: input should be 'auth0', 'okta' or 'cognito'"]
+
+
+def test_missing_idp():
+    assert problems(settings_with(idp=None)) == [
+        f"{PROJECT}:idp: required value is missing; expected one of auth0, okta, cognito; add it to the stack file"]
+
+
+def test_the_section_does_not_name_its_idp():
+    assert problems(settings_with(auth0={"domain": "first-platypus-dev.us.auth0.com", "idp": "okta"})) == [
+        f"{PROJECT}:auth0.idp: unknown key; the top-level idp chooses the IdP: remove it from the section"]
+
+
+def test_a_section_given_as_a_value():
+    assert problems(settings_with(auth0="first-platypus-dev.us.auth0.com")) == [
+        f"{PROJECT}:auth0: must be a mapping of keys (a section), not a single value or a list"]
+
+
+def test_errors_inside_the_section_name_the_stack_file_path():
+    assert problems(settings_with(auth0={"domain": "first-platypus-dev.us.auth0.com", "colour": "x"}))[0].startswith(
+        f"{PROJECT}:auth0.colour: unknown key; valid keys are: accessTokenLifetimeMinutes, actionRuntime, "
+        "claimNamespace, domain, idTokenLifetimeMinutes, refreshTokenLeewaySeconds, setDefaultAudience")
+
+
+# -- renamed keys: one name and one unit per concept across IdPs ----------------------------------
+
+
+COGNITO = {"domainPrefix": "first-platypus-dev"}
+
+
+@pytest.mark.parametrize(("section", "message"), [
+    ({"accessTokenLifetimeSeconds": 900},
+     "auth0.accessTokenLifetimeSeconds: was renamed accessTokenLifetimeMinutes (minutes, 5-1440): 900 s is 15"),
+    ({"accessTokenLifetimeSeconds": 90},
+     "auth0.accessTokenLifetimeSeconds: was renamed accessTokenLifetimeMinutes (minutes, 5-1440): 90 s is 1.5 "
+     "minutes; give a whole number"),
+    ({"idTokenLifetimeSeconds": 3600},
+     "auth0.idTokenLifetimeSeconds: was renamed idTokenLifetimeMinutes (minutes, 1-1440): 3600 s is 60"),
+    ({"idTokenLifetimeSeconds": "an hour"},
+     "auth0.idTokenLifetimeSeconds: was renamed idTokenLifetimeMinutes (minutes, 1-1440): divide the old value by 60"),
+])
+def test_renamed_auth0_keys_say_the_new_key_and_unit(section, message):
+    assert problems(settings_with(auth0={"domain": "first-platypus-dev.us.auth0.com", **section})) == [
+        f"{PROJECT}:{message}"]
+
+
+@pytest.mark.parametrize(("old", "new", "unit"), [
+    ("accessTokenValidityMinutes", "accessTokenLifetimeMinutes", "minutes, 5-1440"),
+    ("idTokenValidityMinutes", "idTokenLifetimeMinutes", "minutes, 5-1440"),
+    ("refreshTokenValidityDays", "refreshTokenLifetimeDays", "days, 1-3650"),
+    ("refreshTokenGraceSeconds", "refreshTokenLeewaySeconds", "seconds, 0-60"),
+])
+def test_renamed_cognito_keys_say_the_new_key(old, new, unit):
+    s = settings_with(idp="cognito", auth0=None, cognito={**COGNITO, old: 15})
+    assert problems(s) == [
+        f"{PROJECT}:cognito.{old}: was renamed {new} ({unit}): same unit, same value; rename the key"]
+
+
+def test_one_name_and_unit_per_concept_across_idps():
+    from components import idps
+
+    concepts = {"accessTokenLifetimeMinutes", "idTokenLifetimeMinutes", "refreshTokenLifetimeDays",
+                "refreshTokenLeewaySeconds"}
+    keys = {idp.name: {(f.alias or n) for n, f in idp.settings.model_fields.items()} for idp in idps.IDPS}
+    everything = set().union(*keys.values())
+    # No IdP names a lifetime, validity or leeway any other way.
+    assert {k for k in everything if any(w in k for w in ("Lifetime", "Validity", "Leeway", "Grace"))} <= concepts
+    assert all("accessTokenLifetimeMinutes" in k and "refreshTokenLeewaySeconds" in k for k in keys.values())
+
+
+# -- messages that say why and what to do ---------------------------------------------------------
+
+
+def test_a_typo_in_the_namespace_says_did_you_mean():
+    cfg = config_of(settings_with(audience=None), {"plaid-ready-ipd:audience": "https://api.firstplatypus.example/fdx"})
+    with pytest.raises(SettingsError) as info:
+        parse_settings(cfg)
+    # One line, and not "plaid-ready-idp:audience is missing" as well.
+    assert info.value.problems == [
+        f"plaid-ready-ipd:audience: unknown namespace plaid-ready-ipd; did you mean {PROJECT}:audience?"]
+
+
+def test_provider_namespaces_are_not_mistaken_for_a_typo():
+    parse_settings(config_of(BASE_SETTINGS, {"aws:profile": "x", "auth0:domain": "y", "okta:orgName": "z",
+                                             "random:x": "1", "plaid:x": "1"}))
+
+
+def test_lambda_timeout_says_why_it_stops_at_28():
+    assert problems(settings_with(api={"lambdaTimeoutSeconds": 29})) == [
+        f"{PROJECT}:api.lambdaTimeoutSeconds: input should be less than or equal to 28; API Gateway (REST) ends "
+        "every Lambda integration at 29 s, which leaves the Lambda 28 s at most to answer (with its own error, not a "
+        "504)"]

@@ -10,22 +10,17 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from components.settings import StackSettings, parse_settings
+from components import idps
+from components.settings import parse_settings
+from components.settings.stack import section_fields, stack_file_fields
 from readiness.plan import load_stack_config
 from tests.harness import ROOT
 
 
-def _keys(model: type[BaseModel], prefix: str = "") -> list[str]:
-    out = []
-    for name, field in model.model_fields.items():
-        key = prefix + (field.alias or name)
-        nested = [a for a in (getattr(field.annotation, "__args__", ()) or (field.annotation,))
-                  if isinstance(a, type) and issubclass(a, BaseModel)]
-        if nested:
-            out += _keys(nested[0], key + ".")
-        else:
-            out.append(key)
-    return out
+def _keys() -> list[str]:
+    """Every key a stack file can write in the project's namespace (dotted paths), from the model: the top level,
+    its sections and each registered IdP's section."""
+    return list(_fields())
 
 
 #: The settings reference: docs/settings.md, plus the "## Settings" section of an IdP's own page (if it has one).
@@ -45,7 +40,11 @@ def _settings_text() -> str:
 def test_every_setting_is_documented():
     doc = _settings_text()
     documented = set(re.findall(r"^\| `([A-Za-z0-9.]+)` \|", doc, re.MULTILINE))
-    assert documented == set(_keys(StackSettings))
+    assert documented == set(_keys())
+    # Every registered IdP's section is there, key for key (its discriminator idp comes from the top level).
+    for idp in idps.IDPS:
+        assert {k for k in documented if k.startswith(f"{idp.name}.")} == {
+            f"{idp.name}.{k}" for k in _fields(section_fields(idp.settings))}
 
 
 STACKS = sorted((ROOT / "stacks").glob("Pulumi.*.yaml"))
@@ -69,14 +68,15 @@ def test_every_committed_stack_file_parses(path: Path):
 # -- limits: every limit the model enforces is stated in the row's type column ---------------------
 
 
-def _fields(model: type[BaseModel], prefix: str = "") -> dict[str, Any]:
+def _fields(fields: dict[str, Any] | None = None, prefix: str = "") -> dict[str, Any]:
+    """Dotted key -> field, for every leaf setting under ``fields`` (default: the stack file's top level)."""
     out: dict[str, Any] = {}
-    for name, field in model.model_fields.items():
-        key = prefix + (field.alias or name)
+    for alias, field in (stack_file_fields() if fields is None else fields).items():
+        key = prefix + alias
         nested = [a for a in (getattr(field.annotation, "__args__", ()) or (field.annotation,))
                   if isinstance(a, type) and issubclass(a, BaseModel)]
         if nested:
-            out.update(_fields(nested[0], key + "."))
+            out.update(_fields(section_fields(nested[0]), key + "."))
         else:
             out[key] = field
     return out
@@ -110,7 +110,7 @@ def _rows() -> list[tuple[str, str]]:
 
 
 def test_every_limit_of_the_model_is_in_the_docs():
-    fields = _fields(StackSettings)
+    fields = _fields()
     missing = []
     for key, type_column in _rows():
         text = type_column.replace("\\|", "|")
@@ -122,7 +122,7 @@ def test_every_limit_of_the_model_is_in_the_docs():
 
 
 def test_the_limit_check_sees_patterns_sizes_and_ranges():
-    fields = _fields(StackSettings)
+    fields = _fields()
     assert limits(fields["institution.code"]) == ["[a-z][a-z0-9]{1,11}"]
     assert limits(fields["api.lambdaMemoryMb"]) == ["128", "3008"]
     assert limits(fields["scopes"]) == ["1", "20"]
@@ -141,11 +141,11 @@ def test_extra_cidr_limits_are_documented():
 
 def test_pattern_fields_carry_an_example():
     """Error messages show an example (Field.examples) for a pattern mismatch: every pattern field has one."""
-    from components.settings import auth0, base, stack
+    from components.settings import base, stack
 
-    owned = {auth0.__name__, base.__name__, stack.__name__}
+    owned = {base.__name__, stack.__name__, *(idp.settings.__module__ for idp in idps.IDPS)}
     without = []
-    for key, field in _fields(StackSettings).items():
+    for key, field in _fields().items():
         patterns = [x for x in limits(field) if not x.isdigit()]
         owner = next((m.__module__ for m in _models_of(key)), "")
         if patterns and owner in owned and not (field.examples or _item_examples(field)):
@@ -154,12 +154,15 @@ def test_pattern_fields_carry_an_example():
 
 
 def _models_of(key: str) -> list[type[BaseModel]]:
+    from components.settings import StackSettings
+
     model: Any = StackSettings
+    fields = stack_file_fields()
     out = [model]
     for part in key.split(".")[:-1]:
-        fields = {(f.alias or n): f for n, f in model.model_fields.items()}
         model = next(a for a in (getattr(fields[part].annotation, "__args__", ()) or (fields[part].annotation,))
                      if isinstance(a, type) and issubclass(a, BaseModel))
+        fields = section_fields(model)
         out.append(model)
     return out[-1:]
 

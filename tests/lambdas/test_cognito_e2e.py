@@ -22,7 +22,7 @@ import jwt
 import pytest
 
 import plaid_contract as plaid
-from components.tenant import TenantContract, TokenValidation
+from components.tenant import TenantContract, TokenContract
 from lambdas.customers_current import handler as customers
 from lambdas.scope_adapter import handler as adapter
 from lambdas.scope_adapter import names
@@ -119,12 +119,13 @@ def token_request(doc: dict[str, Any], form: dict) -> dict:
 
 def cognito_contract(doc: dict[str, Any], client_id: str = CLIENT_ID) -> dict[str, str]:
     """The customers Lambda's environment from a tenant contract built as PlaidCognitoTenant builds it
-    (tests/components/test_cognito.py pins the component's validation to exactly these arguments)."""
+    (tests/idps/cognito/test_component.py pins the component's token contract to exactly these arguments)."""
     contract = TenantContract(
-        issuer=doc["issuer"], discovery_url="unused", jwks_uri=doc["jwks_uri"], authorize_endpoint="unused",
-        token_endpoint=doc["token_endpoint"], audience=None, client_id=client_id, credentials_secret_arn="unused",
-        validation=TokenValidation(client_id=client_id, client_claim="client_id", token_use="access",  # noqa: S106
-                                   audience=None, consistency_key_claim="sub"))
+        discovery_url="unused", authorize_endpoint="unused", token_endpoint=doc["token_endpoint"],
+        credentials_secret_arn="unused",
+        token=TokenContract(issuer=doc["issuer"], jwks_uri=doc["jwks_uri"], client_id=client_id,
+                            client_claim="client_id", token_use="access",  # noqa: S106
+                            audience=None, consistency_key_claim="sub"))
     return {k: str(v) for k, v in contract.lambda_environment().items()}
 
 

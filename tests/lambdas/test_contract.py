@@ -5,29 +5,32 @@ from __future__ import annotations
 
 import pytest
 
-from components.tenant import TenantContract, TokenValidation
+from components.tenant import TenantContract, TokenContract
 from lambdas.customers_current import config, env
 
 ISSUER, JWKS = "https://idp.example/", "https://idp.example/.well-known/jwks.json"
 
 
-def contract(validation: TokenValidation, audience: str | None) -> TenantContract:
-    return TenantContract(issuer=ISSUER, discovery_url=f"{ISSUER}.well-known/openid-configuration", jwks_uri=JWKS,
+def contract(token: TokenContract) -> TenantContract:
+    return TenantContract(discovery_url=f"{ISSUER}.well-known/openid-configuration",
                           authorize_endpoint=f"{ISSUER}authorize", token_endpoint=f"{ISSUER}oauth/token",
-                          audience=audience, client_id="plaid-client", credentials_secret_arn="arn:aws:x",
-                          validation=validation)
+                          credentials_secret_arn="arn:aws:x", token=token)
+
+
+def token(**kw: str) -> TokenContract:
+    return TokenContract(issuer=ISSUER, jwks_uri=JWKS, client_id="plaid-client", **kw)
 
 
 @pytest.mark.parametrize(("validation", "expected"), [
-    (TokenValidation(client_id="plaid-client", client_claim="client_id", audience="https://api.example/fdx"),
+    (token(client_claim="client_id", audience="https://api.example/fdx"),
      ("client_id", "https://api.example/fdx", None)),  # Auth0, rfc9068_profile
-    (TokenValidation(client_id="plaid-client", client_claim="cid", audience="api://fdx", consistency_key_claim="uid"),
+    (token(client_claim="cid", audience="api://fdx", consistency_key_claim="uid"),
      ("cid", "api://fdx", None)),  # Okta
-    (TokenValidation(client_id="plaid-client", client_claim="client_id", token_use="access"),
+    (token(client_claim="client_id", token_use="access"),
      ("client_id", None, "access")),  # Cognito
 ])
 def test_every_idp_environment_is_accepted(validation, expected):
-    environ = contract(validation, validation.audience).lambda_environment()
+    environ = contract(validation).lambda_environment()
     loaded = config.load(environ)
     p = loaded.policy
     assert (p.client_claim, p.audience, p.token_use) == expected

@@ -41,12 +41,12 @@ class Op:
 
 def _contract_environment() -> dict[str, str]:
     """PlaidOktaTenant's Lambda environment, as the component declares it (mock engine, computed outputs)."""
-    from components.okta import OktaTenantArgs, PlaidOktaTenant
+    from components.idps.okta.component import tenant
     from components.settings import parse_settings
 
     def program() -> None:
-        t = PlaidOktaTenant("fpb", OktaTenantArgs(parse_settings(config_of(OKTA_SETTINGS))))
-        pulumi.export("env", t.contract.lambda_environment())
+        contract = tenant(parse_settings(config_of(OKTA_SETTINGS)))
+        pulumi.export("env", contract.lambda_environment())
     out = declare(program, settings=OKTA_SETTINGS).outputs["env"]
     assert all(isinstance(v, str) for v in out.values()), out
     return dict(out)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from components.idps.cognito.rules import in_scope_adapter
 from readiness.checklist import Context, all_rules, evaluate
 from readiness.rules.api import WEB_ACL
-from readiness.rules.cognito import in_scope_adapter
-from tests.readiness.test_cognito_rules import cognito_settings, declared
+from tests.idps.cognito.test_rules import cognito_settings, declared
 
 CUSTOMERS_ROWS = ("API-WAF", "API-WAF-DEFAULT-BLOCK", "API-PLAID-IPS", "API-WAF-NO-TOKEN-SAMPLES", "API-TOKEN-CLIENT")
 

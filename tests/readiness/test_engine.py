@@ -94,28 +94,24 @@ def test_a_run_reports_only_its_own_exports():
     assert set(second.outputs) == {"hex", "rid", "literal"}
 
 
-def _okta_everyone() -> None:
-    import pulumi_okta as okta
+def test_unknowns_are_the_vocabularys_marker():
+    """Pulumi's own unknown markers become components.checklist.UNKNOWN, which rules and the plan both read."""
+    from components.checklist import UNKNOWN
 
-    pulumi.export("everyone", okta.group.get_everyone_group_output().id)
-
-
-def test_okta_everyone_group_is_a_fake_id_in_tests_and_unknown_in_the_plan():
-    from components.settings import PROJECT
-    from readiness.engine import OKTA_EVERYONE_GROUP_ID, UNKNOWN_TEXT, run_program
-    from tests.harness import ROOT
-
-    def everyone(compute: bool) -> object:
-        return run_program(ROOT, PROJECT, "test", {}, [], compute=compute, entry=_okta_everyone).outputs["everyone"]
-
-    assert everyone(True) == OKTA_EVERYONE_GROUP_ID
-    assert everyone(False) == UNKNOWN_TEXT
+    d = declare(program, compute=False)
+    assert d.outputs["rid"] is UNKNOWN and is_unknown(UNKNOWN)
+    rid = d.one("random:index/randomId:RandomId")
+    assert rid.inputs["byteLength"] == 4
 
 
-def test_a_cognito_client_with_generate_secret_gets_a_generated_secret_only_in_test_mode():
-    from readiness.engine import computed_outputs
+def test_what_an_idp_computes_comes_from_its_package():
+    """The engine knows AWS and random; an IdP's outputs and invokes come from the registry's mocks."""
+    from components import idps
+    from readiness import engine
 
-    client = "aws:cognito/userPoolClient:UserPoolClient"
-    generated = computed_outputs(client, "c", {"generateSecret": True})["clientSecret"]
-    assert len(generated) == 52 and generated == computed_outputs(client, "c", {"generateSecret": True})["clientSecret"]
-    assert "clientSecret" not in computed_outputs(client, "c", {"generateSecret": False})
+    for idp in idps.IDPS:
+        for typ, mock in idp.mocks.outputs.items():
+            assert engine.computed_outputs(typ, "x", {"generateSecret": True}).items() >= mock(
+                "x", {"generateSecret": True}).items()
+    assert engine.computed_outputs("auth0:index/client:Client", "x", {}) == {
+        "clientId": idps.by_name("auth0").mocks.outputs["auth0:index/client:Client"]("x", {})["clientId"]}

@@ -151,11 +151,12 @@ MTLS = ("  plaid-ready-idp:api:\n    customDomain:\n      domainName: fdx.firstp
 ])
 def test_unknown_nested_key_lists_the_valid_keys_at_its_level(project, stack, path, model):
     """At any depth, an unknown key names every key its section accepts, as the model defines them."""
-    import components.settings.auth0 as auth0_settings
+    import components.idps.auth0.settings as auth0_settings
     import components.settings.stack as stack_settings
 
     cls = getattr(stack_settings, model, None) or getattr(auth0_settings, model)
-    keys = ", ".join(sorted(f.alias or n for n, f in cls.model_fields.items()))
+    # An IdP section's idp is the union's discriminator, taken from the top-level idp: not a key of the section.
+    keys = ", ".join(sorted(f.alias or n for n, f in cls.model_fields.items() if n != "idp"))
     assert problem_lines(plan(project, stack)) == [f"{P}:{path}: unknown key; valid keys are: {keys}"]
 
 

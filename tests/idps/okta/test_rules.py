@@ -12,10 +12,9 @@ from typing import Any
 import pytest
 
 import plaid_contract as plaid
+from components.idps.okta.settings import MAX_REFRESH_WINDOW_MINUTES
 from components.settings import PROJECT, SettingsError, parse_settings
-from components.settings.okta import MAX_REFRESH_WINDOW_MINUTES
-from readiness.checklist import Context, Status, all_rules, evaluate
-from readiness.engine import SecretValue
+from readiness.checklist import Context, SecretValue, Status, all_rules, evaluate
 from readiness.plan import build_report
 from tests.harness import ROOT, config_of, run_stack_program, settings_with
 
@@ -316,11 +315,11 @@ def test_settings_okta_credentials_in_plain_text_are_refused():
         f"okta:{k}: holds a credential but is stored in plain text; remove it from the stack file and set it "
         f"with `pulumi config set --secret okta:{k}` (or the provider's environment variable)"
         for k in ("apiToken", "privateKey")]
-    assert parse_settings(cfg, ["okta:privateKey", "okta:apiToken"]).okta is not None
+    assert parse_settings(cfg, ["okta:privateKey", "okta:apiToken"]).idp_settings.idp == "okta"
 
 
 def test_okta_example_derives_the_provider_org():
-    s = parse_settings(config_of(OKTA)).okta
+    s = parse_settings(config_of(OKTA)).idp_settings
     assert (s.org_name, s.base_url, s.issuer_base) == ("first-platypus", "okta.com", ORG)
     assert plaid.ACCESS_TOKEN_LIFETIME_SECONDS // 60 == s.access_token_lifetime_minutes
 

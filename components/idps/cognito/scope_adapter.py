@@ -26,8 +26,8 @@ import pulumi_aws as aws
 
 import plaid_contract as plaid
 from components import options
-from components.customers_api import PYTHON_VERSION, RUNTIME
 from components.function_logs import function_logs
+from components.lambda_package import RUNTIME, lambda_package
 from components.waf import MANAGED_RULE_GROUPS, RATE_RULE
 from lambdas import build
 from lambdas.scope_adapter import names
@@ -119,7 +119,7 @@ class PlaidScopeAdapter(pulumi.ComponentResource):
         self.authorize_url = self.base_url.apply(lambda b: f"{b}{names.AUTHORIZE_PATH}")
 
         # -- the Lambda --------------------------------------------------------------------------------
-        self.package = build.build_function(build.SCOPE_ADAPTER, args.architecture, PYTHON_VERSION)
+        self.package = lambda_package(build.SCOPE_ADAPTER, args.architecture)
         self.function_name = f"{prefix}-scope-adapter"
         logs = function_logs(self, name, self.function_name, retention_days=args.log_retention_days, tags=tags,
                              description="Scope adapter Lambda: writes its own logs, nothing else")

@@ -24,18 +24,18 @@ discovery and authorize URLs, Cognito's token endpoint, and validation by ``clie
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 import pulumi
 import pulumi_aws as aws
 
 from components import options
-from components.client_secret import ClientSecretArgs, PlaidClientSecret
-from components.scope_adapter import AdapterDomainArgs, PlaidScopeAdapter, ScopeAdapterArgs
+from components.client_secret import ClientSecretSettings, PlaidClientSecret
+from components.idps.cognito.scope_adapter import AdapterDomainArgs, PlaidScopeAdapter, ScopeAdapterArgs
+from components.idps.cognito.settings import CognitoSettings, NewPool
 from components.settings import StackSettings
-from components.settings.cognito import NewPool
-from components.tenant import TenantContract, TokenValidation
+from components.tenant import TenantContract, TokenContract
 
 TYPE: Final = "plaid-ready-idp:cognito:PlaidCognitoTenant"
 #: Cognito's longest refresh-token validity (10 years); absolute, no idle timeout.
@@ -51,20 +51,44 @@ REPLACEMENT_TAG: Final = ("plaid-ready-idp:on-replace",
 
 @dataclass(frozen=True)
 class CognitoTenantArgs:
-    settings: StackSettings
+    """Exactly what PlaidCognitoTenant uses (:meth:`from_settings` builds it from the stack settings)."""
+
+    cognito: CognitoSettings
+    #: Physical-name prefix, e.g. ``fpb-prod``.
+    name_prefix: str
+    redirect_uris: tuple[str, ...]
+    secret: ClientSecretSettings
+    #: The scope adapter's Lambda and stage follow the customers API's (``api.*``).
+    lambda_architecture: str = "arm64"
+    stage_name: str = "live"
+    log_retention_days: int = 365
+    consistency_key_prefix: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+    #: Protect the stateful children (prod).
+    protect: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: StackSettings) -> CognitoTenantArgs:
+        c = settings.idp_settings
+        if not isinstance(c, CognitoSettings):
+            raise ValueError("PlaidCognitoTenant needs settings with a cognito section (idp: cognito)")
+        return cls(cognito=c, name_prefix=settings.name_prefix, redirect_uris=tuple(settings.redirect_uris),
+                   secret=ClientSecretSettings.from_settings(settings),
+                   lambda_architecture=settings.api.lambda_architecture, stage_name=settings.api.stage_name,
+                   log_retention_days=settings.api.log_retention_days,
+                   consistency_key_prefix=settings.consistency_key.prefix, tags=settings.tags,
+                   protect=settings.is_prod)
 
 
 def issuer_url(region: str, pool_id: str) -> str:
     return f"https://cognito-idp.{region}.amazonaws.com/{pool_id}"
 
 
-def hosted_domain_url(settings: StackSettings, region: str) -> str:
+def hosted_domain_url(cognito: CognitoSettings, region: str) -> str:
     """The pool's hosted domain (login pages, /oauth2/authorize, /oauth2/token) as an https URL."""
-    c = settings.cognito
-    assert c is not None
-    if c.custom_domain is not None:
-        return f"https://{c.custom_domain.domain_name}"
-    return f"https://{c.domain_prefix}.auth.{region}.amazoncognito.com"
+    if cognito.custom_domain is not None:
+        return f"https://{cognito.custom_domain.domain_name}"
+    return f"https://{cognito.domain_prefix}.auth.{region}.amazoncognito.com"
 
 
 class PlaidCognitoTenant(pulumi.ComponentResource):
@@ -74,11 +98,8 @@ class PlaidCognitoTenant(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: CognitoTenantArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
-        s = args.settings
-        if s.cognito is None:
-            raise ValueError("PlaidCognitoTenant needs settings with a cognito section (idp: cognito)")
-        c = s.cognito
-        protect, prefix = s.is_prod, s.name_prefix
+        a, c = args, args.cognito
+        protect, prefix = a.protect, a.name_prefix
         invoke = pulumi.InvokeOutputOptions(parent=self)
         region = aws.get_region_output(opts=invoke).region
 
@@ -99,7 +120,7 @@ class PlaidCognitoTenant(pulumi.ComponentResource):
                 user_pool_tier=np.tier, mfa_configuration=np.mfa,
                 software_token_mfa_configuration={"enabled": True} if np.mfa != "OFF" else None,
                 admin_create_user_config={"allow_admin_create_user_only": not np.allow_self_sign_up},
-                tags={**s.tags, REPLACEMENT_TAG[0]: REPLACEMENT_TAG[1]},
+                tags={**a.tags, REPLACEMENT_TAG[0]: REPLACEMENT_TAG[1]},
                 opts=options.child(self, stateful=True, protect=protect))
             pool_id = self.pool.id
 
@@ -111,7 +132,7 @@ class PlaidCognitoTenant(pulumi.ComponentResource):
                 domain=c.custom_domain.domain_name if c.custom_domain is not None else c.domain_prefix,
                 certificate_arn=c.custom_domain.certificate_arn if c.custom_domain is not None else None,
                 managed_login_version=1, opts=options.child(self))
-        hosted = region.apply(lambda r: hosted_domain_url(s, r))
+        hosted = region.apply(lambda r: hosted_domain_url(c, r))
         issuer = pulumi.Output.all(region, pool_id).apply(lambda a: issuer_url(a[0], a[1]))
 
         # -- Plaid's app client ----------------------------------------------------------------------------
@@ -121,14 +142,14 @@ class PlaidCognitoTenant(pulumi.ComponentResource):
             allowed_oauth_flows_user_pool_client=True,
             allowed_oauth_flows=list(OAUTH_FLOWS),
             allowed_oauth_scopes=["openid", *c.extra_scopes],
-            callback_urls=list(s.redirect_uris),
+            callback_urls=list(a.redirect_uris),
             supported_identity_providers=list(c.identity_providers),
-            access_token_validity=c.access_token_validity_minutes,
-            id_token_validity=c.id_token_validity_minutes,
-            refresh_token_validity=c.refresh_token_validity_days,
+            access_token_validity=c.access_token_lifetime_minutes,
+            id_token_validity=c.id_token_lifetime_minutes,
+            refresh_token_validity=c.refresh_token_lifetime_days,
             token_validity_units={"access_token": "minutes", "id_token": "minutes", "refresh_token": "days"},
             refresh_token_rotation={"feature": "ENABLED",
-                                    "retry_grace_period_seconds": c.refresh_token_grace_seconds},
+                                    "retry_grace_period_seconds": c.refresh_token_leeway_seconds},
             explicit_auth_flows=list(EXPLICIT_AUTH_FLOWS),
             enable_token_revocation=True,
             prevent_user_existence_errors="ENABLED",
@@ -138,11 +159,7 @@ class PlaidCognitoTenant(pulumi.ComponentResource):
         # -- the client credentials: Cognito's secret, a Pulumi secret, into Secrets Manager ------------------
         self.credentials_secret = PlaidClientSecret(
             f"{name}-plaid-credentials",
-            ClientSecretArgs(client_id=self.client.id, name_prefix=prefix, environment=s.environment,
-                             rotation_version=s.client_secret.version,
-                             supplied_secret=pulumi.Output.secret(self.client.client_secret), tags=s.tags,
-                             readers=tuple(s.client_secret.readers),
-                             administrators=tuple(s.client_secret.administrators)),
+            a.secret.args(client_id=self.client.id, supplied_secret=pulumi.Output.secret(self.client.client_secret)),
             opts=pulumi.ResourceOptions(parent=self))
 
         # -- the scope adapter -------------------------------------------------------------------------------
@@ -151,28 +168,26 @@ class PlaidCognitoTenant(pulumi.ComponentResource):
             domain = c.scope_adapter.custom_domain
             self.adapter = PlaidScopeAdapter(f"{name}-scope-adapter", ScopeAdapterArgs(
                 name_prefix=prefix, upstream_issuer=issuer, upstream_base_url=hosted,
-                architecture=s.api.lambda_architecture, stage_name=s.api.stage_name,
-                log_retention_days=s.api.log_retention_days, rate_limit_per_5_min=c.scope_adapter.rate_limit_per_5_min,
+                architecture=a.lambda_architecture, stage_name=a.stage_name,
+                log_retention_days=a.log_retention_days, rate_limit_per_5_min=c.scope_adapter.rate_limit_per_5_min,
                 custom_domain=AdapterDomainArgs(domain.domain_name, domain.certificate_arn) if domain else None,
-                protect=protect, tags=s.tags), opts=pulumi.ResourceOptions(parent=self))
+                protect=protect, tags=a.tags), opts=pulumi.ResourceOptions(parent=self))
             discovery, authorize = self.adapter.discovery_url, self.adapter.authorize_url
         else:
             discovery = issuer.apply(lambda i: f"{i}/.well-known/openid-configuration")
             authorize = hosted.apply(lambda h: f"{h}/oauth2/authorize")
 
         self.contract = TenantContract(
-            issuer=issuer,
             discovery_url=discovery,
-            jwks_uri=issuer.apply(lambda i: f"{i}/.well-known/jwks.json"),
             authorize_endpoint=authorize,
             token_endpoint=hosted.apply(lambda h: f"{h}/oauth2/token"),
-            audience=None,
-            client_id=self.client.id,
             credentials_secret_arn=self.credentials_secret.secret_arn,
-            validation=TokenValidation(client_id=self.client.id, client_claim="client_id",
-                                       token_use="access",  # noqa: S106 - a claim value, not a password
-                                       audience=None, consistency_key_claim="sub",
-                                       consistency_key_prefix=s.consistency_key.prefix),
+            # Cognito access tokens carry no aud: token_use pins access tokens (ID tokens are refused).
+            token=TokenContract(issuer=issuer, jwks_uri=issuer.apply(lambda i: f"{i}/.well-known/jwks.json"),
+                                client_id=self.client.id, client_claim="client_id",
+                                token_use="access",  # noqa: S106 - a claim value, not a password
+                                audience=None, consistency_key_claim="sub",
+                                consistency_key_prefix=a.consistency_key_prefix),
         )
         outputs = {k: v for k, v in self.contract.outputs().items() if v is not None}
         if self.existing_pool is not None:
@@ -180,6 +195,7 @@ class PlaidCognitoTenant(pulumi.ComponentResource):
         self.register_outputs(outputs)
 
 
-def tenant(settings: StackSettings) -> TenantContract:
-    """The program's entry point for ``idp: cognito`` (``__main__.py``): declare the tenant, return its contract."""
-    return PlaidCognitoTenant(settings.institution.code, CognitoTenantArgs(settings=settings)).contract
+def tenant(settings: StackSettings, opts: pulumi.ResourceOptions | None = None) -> TenantContract:
+    """The program's entry point for ``idp: cognito`` (the registry's ``Idp.tenant``): declare the tenant (AWS
+    resources: the stack's default AWS provider, or one in ``opts.providers``), return its contract."""
+    return PlaidCognitoTenant(settings.institution.code, CognitoTenantArgs.from_settings(settings), opts).contract

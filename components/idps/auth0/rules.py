@@ -1,14 +1,14 @@
-"""Readiness rules for what components/auth0.py declares (apply only where Auth0 resources are declared)."""
+"""Readiness rules for what this IdP's component declares (apply only where Auth0 resources are declared)."""
 
 from __future__ import annotations
 
 import plaid_contract as plaid
-from readiness.checklist import Context, Finding, Rule, closest, fail, ok
-from readiness.engine import is_unknown
+from components.checklist import Context, Finding, Rule, closest, fail, is_secret, is_unknown, ok
+from components.idps.auth0.review import CLIENT
+from components.idps.auth0.review import CLIENT_CREDENTIALS as CREDENTIALS
+from components.idps.auth0.review import RESOURCE_SERVER as API
+from components.idps.auth0.settings import AUTH0_MAX_REFRESH_LIFETIME_SECONDS
 
-API = "auth0:index/resourceServer:ResourceServer"
-CLIENT = "auth0:index/client:Client"
-CREDENTIALS = "auth0:index/clientCredentials:ClientCredentials"
 TENANT = "auth0:index/tenant:Tenant"
 ACTION = "auth0:index/action:Action"
 TRIGGER_ACTION = "auth0:index/triggerAction:TriggerAction"
@@ -33,7 +33,9 @@ def _access_token_lifetime(ctx: Context) -> Finding:
     life, web = api.input("tokenLifetime"), api.input("tokenLifetimeForWeb")
     declared = f"ResourceServer {api.name}: tokenLifetime {life} s, tokenLifetimeForWeb {web} s"
     if life != plaid.ACCESS_TOKEN_LIFETIME_SECONDS:
-        return fail(declared, f"Plaid: expire access tokens in 15 minutes ({plaid.ACCESS_TOKEN_LIFETIME_SECONDS} s)")
+        minutes = plaid.ACCESS_TOKEN_LIFETIME_SECONDS // 60
+        return fail(declared, f"Plaid: expire access tokens in 15 minutes ({plaid.ACCESS_TOKEN_LIFETIME_SECONDS} s): "
+                    f"set auth0.accessTokenLifetimeMinutes to {minutes} (the default)")
     if web is None or web > life:
         return fail(declared, "tokenLifetimeForWeb must not exceed tokenLifetime")
     return ok(declared)
@@ -102,8 +104,6 @@ def _refresh_lifetime(ctx: Context) -> Finding:
         return fail(declared, f"Plaid recommends 13 months ({plaid.REFRESH_TOKEN_MIN_DAYS} days here)")
     if rt("infiniteIdleTokenLifetime") is True or (idle or 0) >= plaid.REFRESH_TOKEN_MIN_SECONDS:
         return ok(declared)
-    from components.auth0 import AUTH0_MAX_REFRESH_LIFETIME_SECONDS
-
     if idle == AUTH0_MAX_REFRESH_LIFETIME_SECONDS:
         absolute = ("The absolute lifetime is infinite: a refresh token used at least once a year never expires; "
                     "only revoking it (or the user's grant) ends it. " if rt("infiniteTokenLifetime") is True else "")
@@ -119,9 +119,9 @@ def _redirect_uri(ctx: Context) -> Finding:
     c = ctx.of_type(CLIENT)[0]
     callbacks = c.input("callbacks") or []
     if plaid.PLAID_REDIRECT_URI not in callbacks:
-        return fail(f"callbacks {callbacks}", f"add Plaid's redirect URI {plaid.PLAID_REDIRECT_URI}")
+        return fail(f"callbacks {callbacks}", f"add Plaid's redirect URI {plaid.PLAID_REDIRECT_URI} to redirectUris")
     if any(not str(u).startswith("https://") for u in callbacks):
-        return fail(f"callbacks {callbacks}", "every callback must be https")
+        return fail(f"callbacks {callbacks}", "every callback must be https (redirectUris)")
     if any("*" in str(u) for u in callbacks):
         return fail(f"callbacks {callbacks}", "no wildcard callbacks: an authorization code must only go to a URI you "
                     "control")
@@ -134,8 +134,8 @@ def _extra_redirects(ctx: Context) -> Finding:
     others = [str(u) for u in ctx.of_type(CLIENT)[0].input("callbacks") or [] if u != plaid.PLAID_REDIRECT_URI]
     if others:
         return fail(f"callbacks besides Plaid's: {', '.join(others)}",
-                    "warning: Plaid's client can send authorization codes there; keep only URIs you and Plaid "
-                    "confirmed")
+                    "warning: Plaid's client can send authorization codes there; keep in redirectUris only URIs you "
+                    "and Plaid confirmed")
     return ok(f"only Plaid's redirect URI {plaid.PLAID_REDIRECT_URI}")
 
 
@@ -198,9 +198,7 @@ def _client_auth(ctx: Context) -> Finding:
     if method != plaid.TOKEN_ENDPOINT_AUTH_METHOD:
         return fail(f"authenticationMethod {method}", f"Plaid authenticates with {plaid.TOKEN_ENDPOINT_AUTH_METHOD}")
     secret = cc.inputs.get("clientSecret")
-    from readiness.engine import SecretValue
-
-    if ctx.secrets_marked and not (isinstance(secret, SecretValue) or is_unknown(secret)):
+    if ctx.secrets_marked and not (is_secret(secret) or is_unknown(secret)):
         return fail(f"authenticationMethod {method}; clientSecret not a Pulumi secret",
                     "set the secret from PlaidClientSecret (CSPRNG, Secrets Manager)")
     return ok(f"authenticationMethod {method}, secret from the CSPRNG value in Secrets Manager")

@@ -6,10 +6,10 @@ from dataclasses import replace
 
 import pytest
 
+from components.idps.auth0 import rules as auth0_rules
 from components.settings import PROJECT, SettingsError, parse_settings
 from readiness.checklist import Context, Status, all_rules, evaluate
 from readiness.plan import build_report
-from readiness.rules import auth0 as auth0_rules
 from tests.harness import ROOT, config_of, run_stack_program, settings_with
 
 AUTH0_IDS = {"AUTH0-AT-LIFETIME", "AUTH0-JWT-AT", "AUTH0-RS256", "AUTH0-OFFLINE", "AUTH0-RT-ROTATION",
@@ -46,10 +46,13 @@ def failing(res):
 
 def test_one_hour_access_token_fails_that_rule_alone():
     res = results(settings_with(auth0={"domain": "first-platypus-dev.us.auth0.com",
-                                       "accessTokenLifetimeSeconds": 3600}))
+                                       "accessTokenLifetimeMinutes": 60}))
     assert failing(res) == {"AUTH0-AT-LIFETIME"}
     assert res["AUTH0-AT-LIFETIME"].finding.declared == (
         "ResourceServer fpb-api: tokenLifetime 3600 s, tokenLifetimeForWeb 3600 s")
+    # The reason names the setting to change.
+    assert res["AUTH0-AT-LIFETIME"].finding.reason == (
+        "Plaid: expire access tokens in 15 minutes (900 s): set auth0.accessTokenLifetimeMinutes to 15 (the default)")
 
 
 def test_dropping_offline_access_fails_that_rule_alone():

@@ -1,14 +1,15 @@
-"""The ``cognito:`` section of the stack settings (components/cognito.py reads it; docs/cognito.md, Settings)."""
+"""The ``cognito:`` section of the stack settings (the component reads it; docs/cognito.md, Settings)."""
 
 from __future__ import annotations
 
 import re
-from typing import Final, Literal
+from collections.abc import Mapping
+from typing import ClassVar, Final, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 import plaid_contract as plaid
-from components.settings.base import Hostname, SettingsModel
+from components.settings.base import Hostname, IdpSettings, Renamed, SettingsModel
 
 #: Cognito's own scopes a client may be allowed besides openid; anything else must be a resource-server
 #: scope (``<resource-server-identifier>/<scope>``). Source: pulumi-aws UserPoolClient.allowed_oauth_scopes.
@@ -36,9 +37,10 @@ class HostedDomain(SettingsModel):
     @field_validator("certificate_arn")
     @classmethod
     def _us_east_1(cls, v: str) -> str:
-        if v.split(":")[3] != "us-east-1":
-            raise ValueError("must be an ACM certificate in us-east-1: Cognito serves custom domains through "
-                             "CloudFront, which takes certificates from us-east-1 only; request or import it there")
+        if (region := v.split(":")[3]) != "us-east-1":
+            raise ValueError(f"the certificate is in {region}; it must be an ACM certificate in us-east-1: Cognito "
+                             "serves custom domains through CloudFront, which takes certificates from us-east-1 only; "
+                             "request or import it there")
         return v
 
 
@@ -70,7 +72,8 @@ class NewPool(SettingsModel):
         default=True, description="Cognito's own guard against deleting the pool; turn off only to tear down dev")
 
 
-class CognitoSettings(SettingsModel):
+class CognitoSettings(IdpSettings):
+    idp: Literal["cognito"] = "cognito"
     user_pool_id: str | None = Field(
         default=None, pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d_[0-9A-Za-z]{1,55}$", examples=["us-east-1_AbCdEfGhI"],
         description="an existing user pool's id, <region>_<id>, e.g. us-east-1_AbCdEfGhI")
@@ -84,13 +87,22 @@ class CognitoSettings(SettingsModel):
     scope_adapter: ScopeAdapter = Field(default_factory=ScopeAdapter)
     identity_providers: list[str] = Field(default_factory=lambda: ["COGNITO"], min_length=1, max_length=10)
     extra_scopes: list[str] = Field(default_factory=list, max_length=20)
-    access_token_validity_minutes: int = Field(
+    access_token_lifetime_minutes: int = Field(
         default=plaid.ACCESS_TOKEN_LIFETIME_SECONDS // 60, ge=5, le=1440,
         description="Plaid asks for 15; the plan fails on anything else")
-    id_token_validity_minutes: int = Field(default=60, ge=5, le=1440)
-    refresh_token_validity_days: int = Field(default=3650, ge=1, le=3650,
+    id_token_lifetime_minutes: int = Field(default=60, ge=5, le=1440)
+    refresh_token_lifetime_days: int = Field(default=3650, ge=1, le=3650,
                                              description="Cognito's maximum, 3650, by default")
-    refresh_token_grace_seconds: int = Field(default=10, ge=0, le=60)
+    refresh_token_leeway_seconds: int = Field(
+        default=10, ge=0, le=60,
+        description="how long the previous refresh token still works after a rotation (Cognito's grace period)")
+
+    renamed: ClassVar[Mapping[str, Renamed]] = {
+        "accessTokenValidityMinutes": Renamed("accessTokenLifetimeMinutes", "minutes"),
+        "idTokenValidityMinutes": Renamed("idTokenLifetimeMinutes", "minutes"),
+        "refreshTokenValidityDays": Renamed("refreshTokenLifetimeDays", "days"),
+        "refreshTokenGraceSeconds": Renamed("refreshTokenLeewaySeconds", "seconds"),
+    }
 
     @field_validator("domain_prefix")
     @classmethod
@@ -143,12 +155,15 @@ class CognitoSettings(SettingsModel):
             problems.append(f"cognito.userPoolId: the pool is not in the stack's region {region} (a pool id starts "
                             "with its region); set aws:region to the pool's region or name a pool in this region")
         adapter = self.scope_adapter.custom_domain
-        if adapter is not None and adapter.certificate_arn.split(":")[3] != region:
-            problems.append("cognito.scopeAdapter.customDomain.certificateArn: is in another region than the stack's "
-                            "aws:region; the adapter's regional custom domain needs an ACM certificate in the same "
-                            "region: request or import it there")
+        if adapter is not None and (cert_region := adapter.certificate_arn.split(":")[3]) != region:
+            problems.append(f"cognito.scopeAdapter.customDomain.certificateArn: the certificate is in {cert_region}, "
+                            f"the stack's aws:region is {region}; the adapter's regional custom domain needs an ACM "
+                            f"certificate in the same region: request or import it in {region}")
         return problems
 
     @property
     def creates_pool(self) -> bool:
         return self.user_pool_id is None
+
+
+SETTINGS: Final = CognitoSettings

@@ -8,7 +8,7 @@ import pulumi
 import pytest
 
 import plaid_contract as plaid
-from components.scope_adapter import (
+from components.idps.cognito.scope_adapter import (
     NOT_FOUND_BODY,
     TYPE,
     AdapterDomainArgs,

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 import plaid_contract as plaid
+from components.idps.cognito.rules import in_scope_adapter
 from components.settings import PROJECT, SettingsError, parse_settings
 from readiness.checklist import Context, Status, all_rules, evaluate
 from readiness.engine import DeclaredResource
 from readiness.plan import build_report
-from readiness.rules.cognito import in_scope_adapter
 from tests.harness import ROOT, config_of, run_stack_program, settings_with
 
 COGNITO_IDS = {"COGNITO-AT-LIFETIME", "COGNITO-RT-LIFETIME", "COGNITO-RT-ROTATION", "COGNITO-CODE-FLOW",
@@ -99,8 +99,8 @@ def adapter_env(change: Callable[[dict[str, Any]], None]):
 
 
 SETTINGS_CASES = [
-    ("COGNITO-AT-LIFETIME", cognito_settings(accessTokenValidityMinutes=60)),
-    ("COGNITO-RT-LIFETIME", cognito_settings(refreshTokenValidityDays=plaid.REFRESH_TOKEN_MIN_DAYS - 1)),
+    ("COGNITO-AT-LIFETIME", cognito_settings(accessTokenLifetimeMinutes=60)),
+    ("COGNITO-RT-LIFETIME", cognito_settings(refreshTokenLifetimeDays=plaid.REFRESH_TOKEN_MIN_DAYS - 1)),
     ("COGNITO-REDIRECT", {**cognito_settings(), "redirectUris": ["https://bank.example/callback"]}),
     ("COGNITO-ADAPTER", cognito_settings(scopeAdapter={"enabled": False})),
 ]
@@ -112,7 +112,7 @@ def test_a_broken_setting_fails_exactly_its_rule(base, rule, settings):
 
 
 def test_refresh_validity_of_exactly_13_months_passes(base):
-    res = results(declared(cognito_settings(refreshTokenValidityDays=plaid.REFRESH_TOKEN_MIN_DAYS)), "dev")
+    res = results(declared(cognito_settings(refreshTokenLifetimeDays=plaid.REFRESH_TOKEN_MIN_DAYS)), "dev")
     assert res["COGNITO-RT-LIFETIME"].finding.status is Status.PASS
 
 
@@ -207,9 +207,10 @@ def test_settings_custom_domain_certificate_must_be_in_us_east_1():
     s = cognito_settings(domainPrefix=None, customDomain={
         "domainName": "login.firstplatypus.example",
         "certificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/a"})
-    assert problems(s) == [f"{PROJECT}:cognito.customDomain.certificateArn: must be an ACM certificate in us-east-1: "
-                           "Cognito serves custom domains through CloudFront, which takes certificates from us-east-1 "
-                           "only; request or import it there"]
+    assert problems(s) == [
+        f"{PROJECT}:cognito.customDomain.certificateArn: the certificate is in eu-west-1; it must be an ACM "
+        "certificate in us-east-1: Cognito serves custom domains through CloudFront, which takes certificates from "
+        "us-east-1 only; request or import it there"]
 
 
 def test_settings_existing_pool_and_new_pool_conflict():
@@ -229,7 +230,7 @@ def test_settings_identity_providers_and_ranges():
     assert "entry 1 is not an identity provider name" in problems(
         cognito_settings(identityProviders=["COGNITO", "bad name"]))[0]
     assert "contains duplicates" in problems(cognito_settings(identityProviders=["COGNITO", "COGNITO"]))[0]
-    assert problems(cognito_settings(accessTokenValidityMinutes=4))[0].startswith(
-        f"{PROJECT}:cognito.accessTokenValidityMinutes:")
-    assert problems(cognito_settings(refreshTokenValidityDays=3651))[0].startswith(
-        f"{PROJECT}:cognito.refreshTokenValidityDays:")
+    assert problems(cognito_settings(accessTokenLifetimeMinutes=4))[0].startswith(
+        f"{PROJECT}:cognito.accessTokenLifetimeMinutes:")
+    assert problems(cognito_settings(refreshTokenLifetimeDays=3651))[0].startswith(
+        f"{PROJECT}:cognito.refreshTokenLifetimeDays:")

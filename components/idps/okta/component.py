@@ -1,10 +1,11 @@
 """PlaidOktaTenant: a Plaid-ready OIDC setup on an existing Okta org (API Access Management required).
 
-Declares, all parented to the component and named after it:
+Declares, all parented to the component and named after it, with the Okta provider it receives in
+``opts.providers`` (:func:`tenant` builds that provider for the org in the settings: credentials from the
+environment, e.g. ``OKTA_API_CLIENT_ID`` + ``OKTA_API_PRIVATE_KEY`` + ``OKTA_API_SCOPES``, or the stack's secure
+``okta:*`` config; never from the stack file in plain text; a root resource, aliased to the component it used to
+be a child of, so ``pulumi up`` moves it in state):
 
-- an explicit Okta provider for the org in the settings (credentials from the environment, e.g.
-  ``OKTA_API_CLIENT_ID`` + ``OKTA_API_PRIVATE_KEY`` + ``OKTA_API_SCOPES``, or the stack's secure ``okta:*``
-  config; never from the stack file in plain text);
 - a custom authorization server (``okta.auth.Server``) whose single audience is the stack's audience,
   issuer on the org URL or the custom domain, signing keys rotated by Okta (``AUTO``) unless the settings
   say ``MANUAL``; or, with ``okta.authorizationServerId``, an existing server to attach to;
@@ -34,12 +35,12 @@ import pulumi_random as random
 
 import plaid_contract as plaid
 from components import options
-from components.client_secret import ClientSecretArgs, PlaidClientSecret
+from components.client_secret import ClientSecretSettings, PlaidClientSecret
+from components.idps.okta.settings import EVERYONE, MAX_REFRESH_WINDOW_MINUTES, OktaSettings
 from components.settings import StackSettings
-from components.settings.okta import EVERYONE, MAX_REFRESH_WINDOW_MINUTES, OktaSettings
-from components.tenant import TenantContract, TokenValidation
+from components.tenant import TenantContract, TokenContract
 
-TYPE = "plaid-ready-idp:okta:PlaidOktaTenant"
+TYPE: Final = "plaid-ready-idp:okta:PlaidOktaTenant"
 
 #: ``refresh_token_lifetime_minutes`` 0 = unlimited (the provider sends 0 when unset; Okta reads it as
 #: "Unlimited"). Set explicitly so the plan shows it.
@@ -56,7 +57,30 @@ CONSISTENCY_KEY_CLAIM: Final = "uid"
 
 @dataclass(frozen=True)
 class OktaTenantArgs:
-    settings: StackSettings
+    """Exactly what PlaidOktaTenant uses (:meth:`from_settings` builds it from the stack settings)."""
+
+    okta: OktaSettings
+    institution_name: str
+    institution_code: str
+    environment_name: str
+    audience: str
+    scopes: tuple[str, ...]
+    redirect_uris: tuple[str, ...]
+    secret: ClientSecretSettings
+    consistency_key_prefix: str = ""
+    #: Protect the stateful children (prod); the app and its client id are protected everywhere.
+    protect: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: StackSettings) -> OktaTenantArgs:
+        o = settings.idp_settings
+        if not isinstance(o, OktaSettings):
+            raise ValueError("PlaidOktaTenant needs settings with an okta section (idp: okta)")
+        return cls(okta=o, institution_name=settings.institution.name, institution_code=settings.institution.code,
+                   environment_name=settings.environment.value, audience=settings.audience,
+                   scopes=tuple(settings.scopes), redirect_uris=tuple(settings.redirect_uris),
+                   secret=ClientSecretSettings.from_settings(settings),
+                   consistency_key_prefix=settings.consistency_key.prefix, protect=settings.is_prod)
 
 
 def issuer(okta_settings: OktaSettings, server_id: str) -> str:
@@ -82,29 +106,11 @@ class PlaidOktaTenant(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: OktaTenantArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
-        s = args.settings
-        if s.okta is None:
-            raise ValueError("PlaidOktaTenant needs settings with an okta section (idp: okta)")
-        o = s.okta
-        protect = s.is_prod
-        creds = pulumi.Config("okta")
-        # Credentials: the stack's secure okta:* config when set, else the provider's environment variables
-        # (OKTA_API_CLIENT_ID, OKTA_API_PRIVATE_KEY, OKTA_API_PRIVATE_KEY_ID, OKTA_API_SCOPES, OKTA_API_TOKEN).
-        self.provider = okta.Provider(
-            f"{name}-okta",
-            org_name=o.org_name,
-            base_url=o.base_url,
-            client_id=creds.get("clientId"),
-            private_key=creds.get_secret("privateKey"),
-            private_key_id=creds.get("privateKeyId"),
-            scopes=_scopes(creds.get("scopes")),
-            api_token=creds.get_secret("apiToken"),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        a, o = args, args.okta
+        protect = a.protect
 
         def child(stateful: bool = False, always_protect: bool = False, **kw: object) -> pulumi.ResourceOptions:
-            return options.child(self, stateful=stateful or always_protect, protect=protect or always_protect,
-                                 provider=self.provider, **kw)
+            return options.child(self, stateful=stateful or always_protect, protect=protect or always_protect, **kw)
 
         # The authorization server: ours, or an existing one the settings name.
         self.server: okta.auth.Server | None = None
@@ -112,9 +118,9 @@ class PlaidOktaTenant(pulumi.ComponentResource):
         if o.authorization_server_id is None:
             self.server = okta.auth.Server(
                 f"{name}-auth-server",
-                name=f"{s.institution.name} Core Exchange ({s.environment.value})",
+                name=f"{a.institution_name} Core Exchange ({a.environment_name})",
                 description="Plaid Core Exchange: access tokens for the customers API",
-                audiences=[s.audience],
+                audiences=[a.audience],
                 issuer_mode="CUSTOM_URL" if o.custom_domain else "ORG_URL",
                 credentials_rotation_mode=o.key_rotation.value,
                 opts=child(stateful=True),
@@ -131,20 +137,16 @@ class PlaidOktaTenant(pulumi.ComponentResource):
             opts=options.child(self, stateful=True, protect=True),
         )
         self.credentials_secret = PlaidClientSecret(
-            f"{name}-plaid-credentials",
-            ClientSecretArgs(client_id=self.client_id.hex, name_prefix=s.name_prefix, environment=s.environment,
-                             rotation_version=s.client_secret.version, tags=s.tags,
-                             readers=tuple(s.client_secret.readers),
-                             administrators=tuple(s.client_secret.administrators)),
+            f"{name}-plaid-credentials", a.secret.args(client_id=self.client_id.hex),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.app = okta.app.OAuth(
             f"{name}-plaid-app",
-            label=f"Plaid ({s.institution.name})",
+            label=f"Plaid ({a.institution_name})",
             type="web",
             grant_types=list(plaid.REQUIRED_GRANT_TYPES),
             response_types=["code"],
-            redirect_uris=list(s.redirect_uris),
+            redirect_uris=list(a.redirect_uris),
             wildcard_redirect="DISABLED",
             token_endpoint_auth_method=plaid.TOKEN_ENDPOINT_AUTH_METHOD,
             client_id=self.client_id.hex,
@@ -169,7 +171,7 @@ class PlaidOktaTenant(pulumi.ComponentResource):
         self.policy = okta.auth.ServerPolicy(
             f"{name}-plaid-policy",
             auth_server_id=server_id,
-            name=f"Plaid ({s.institution.code})",
+            name=f"Plaid ({a.institution_code})",
             description="Plaid Core Exchange: Plaid's client only",
             priority=1,
             client_whitelists=[self.app.client_id],
@@ -182,7 +184,7 @@ class PlaidOktaTenant(pulumi.ComponentResource):
             name="Plaid authorization code",
             priority=1,
             grant_type_whitelists=[RULE_GRANT],
-            scope_whitelists=list(s.scopes),
+            scope_whitelists=list(a.scopes),
             group_whitelists=list(o.groups),
             access_token_lifetime_minutes=o.access_token_lifetime_minutes,
             refresh_token_lifetime_minutes=UNLIMITED,
@@ -194,8 +196,9 @@ class PlaidOktaTenant(pulumi.ComponentResource):
         self.assignments: list[okta.app.GroupAssignment] = []
         for group in o.groups:
             if group == EVERYONE:
+                # The parent's provider (opts.providers) answers the lookup.
                 group_id: pulumi.Input[str] = okta.group.get_everyone_group_output(
-                    opts=pulumi.InvokeOutputOptions(provider=self.provider, parent=self)).id
+                    opts=pulumi.InvokeOutputOptions(parent=self)).id
                 suffix = "everyone"
             else:
                 group_id, suffix = group, group
@@ -204,25 +207,45 @@ class PlaidOktaTenant(pulumi.ComponentResource):
 
         iss = pulumi.Output.from_input(server_id).apply(lambda i: issuer(o, i))
         self.contract = TenantContract(
-            issuer=iss,
             discovery_url=iss.apply(lambda i: f"{i}/.well-known/openid-configuration"),
-            jwks_uri=iss.apply(lambda i: f"{i}/v1/keys"),
             authorize_endpoint=iss.apply(lambda i: f"{i}/v1/authorize"),
             token_endpoint=iss.apply(lambda i: f"{i}/v1/token"),
-            audience=s.audience,
-            client_id=self.app.client_id,
             credentials_secret_arn=self.credentials_secret.secret_arn,
             # Okta: the client is in `cid`; the user id in `uid` (the access token's `sub` is the app username,
             # usually the email).
-            validation=TokenValidation(client_id=self.app.client_id, client_claim=CLIENT_CLAIM,
-                                       algorithms=("RS256",), audience=s.audience,
-                                       consistency_key_claim=CONSISTENCY_KEY_CLAIM,
-                                       consistency_key_prefix=s.consistency_key.prefix),
+            token=TokenContract(issuer=iss, jwks_uri=iss.apply(lambda i: f"{i}/v1/keys"),
+                                client_id=self.app.client_id, client_claim=CLIENT_CLAIM, audience=a.audience,
+                                algorithms=("RS256",), consistency_key_claim=CONSISTENCY_KEY_CLAIM,
+                                consistency_key_prefix=a.consistency_key_prefix),
         )
         self.register_outputs({k: v for k, v in self.contract.outputs().items() if v is not None})
 
 
-def tenant(settings: StackSettings) -> TenantContract:
-    """The program's entry point for ``idp: okta`` (``__main__.py``): declare the tenant, return its contract."""
-    return PlaidOktaTenant(settings.institution.code, OktaTenantArgs(settings=settings)).contract
+def provider(settings: StackSettings, name: str) -> okta.Provider:
+    """The explicit Okta provider for the org in the settings. Credentials: the stack's secure ``okta:*`` config
+    when set, else the provider's environment variables (OKTA_API_CLIENT_ID, OKTA_API_PRIVATE_KEY,
+    OKTA_API_PRIVATE_KEY_ID, OKTA_API_SCOPES, OKTA_API_TOKEN). Aliased to its old parent, the tenant component."""
+    o = settings.idp_settings
+    assert isinstance(o, OktaSettings)
+    creds = pulumi.Config("okta")
+    return okta.Provider(
+        f"{name}-okta",
+        org_name=o.org_name,
+        base_url=o.base_url,
+        client_id=creds.get("clientId"),
+        private_key=creds.get_secret("privateKey"),
+        private_key_id=creds.get("privateKeyId"),
+        scopes=_scopes(creds.get("scopes")),
+        api_token=creds.get_secret("apiToken"),
+        opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(parent=pulumi.create_urn(name, TYPE))]),
+    )
+
+
+def tenant(settings: StackSettings, opts: pulumi.ResourceOptions | None = None) -> TenantContract:
+    """The program's entry point for ``idp: okta`` (the registry's ``Idp.tenant``): the provider from the
+    settings, then the tenant with it in ``opts.providers``; returns the contract."""
+    args = OktaTenantArgs.from_settings(settings)
+    name = settings.institution.code
+    with_provider = pulumi.ResourceOptions(providers=[provider(settings, name)])
+    return PlaidOktaTenant(name, args, pulumi.ResourceOptions.merge(opts, with_provider)).contract
 

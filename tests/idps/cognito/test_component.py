@@ -11,14 +11,15 @@ import pytest
 
 import plaid_contract as plaid
 from components.client_secret import TYPE as SECRET_TYPE
-from components.cognito import (
+from components.idps.cognito.component import (
     EXPLICIT_AUTH_FLOWS,
     REPLACEMENT_TAG,
     TYPE,
     CognitoTenantArgs,
     PlaidCognitoTenant,
+    tenant,
 )
-from components.scope_adapter import TYPE as ADAPTER_TYPE
+from components.idps.cognito.scope_adapter import TYPE as ADAPTER_TYPE
 from components.settings import SettingsError, parse_settings
 from readiness import engine
 from tests.harness import config_of, declare, is_secret, run_stack_program, settings_with
@@ -46,9 +47,9 @@ def build(settings: dict[str, Any], stack: str = "test"):
         from components.settings import parse_settings
         from tests.harness import config_of
 
-        t = PlaidCognitoTenant("fpb", CognitoTenantArgs(parse_settings(config_of(settings))))
-        pulumi.export("env", t.contract.lambda_environment())
-        pulumi.export("contract", t.contract.outputs())
+        contract = tenant(parse_settings(config_of(settings)))
+        pulumi.export("env", contract.lambda_environment())
+        pulumi.export("contract", contract.outputs())
     return declare(program, settings=settings, stack=stack)
 
 
@@ -170,7 +171,7 @@ def test_custom_hosted_domain_with_its_certificate():
 
 def test_settings_reach_the_client():
     d = build(cognito_settings(extraScopes=["email", "profile"], identityProviders=["COGNITO", "BankSaml"],
-                               refreshTokenGraceSeconds=0,
+                               refreshTokenLeewaySeconds=0,
                                newPool={"mfa": "OFF", "tier": "PLUS", "allowSelfSignUp": True,
                                         "deletionProtection": False}))
     c = d.one(CLIENT)
@@ -208,8 +209,15 @@ def test_adapter_certificate_in_another_region_is_a_clear_error():
     arn = "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
     s = cognito_settings(scopeAdapter={"customDomain": {"domainName": "auth.firstplatypus.example",
                                                         "certificateArn": arn}})
-    with pytest.raises(SettingsError, match="scopeAdapter.customDomain.certificateArn: is in another region"):
+    with pytest.raises(SettingsError, match="scopeAdapter.customDomain.certificateArn: the certificate is in "
+                                            "eu-west-1, the stack's aws:region is us-east-1"):
         parse_settings(config_of(s))
+
+
+def test_component_refuses_settings_without_cognito():
+    s = parse_settings(config_of(settings_with()))
+    with pytest.raises(ValueError, match="needs settings with a cognito section"):
+        declare(lambda: PlaidCognitoTenant("x", CognitoTenantArgs.from_settings(s)))
 
 
 def test_attribute_consistency_key_is_refused_on_cognito():

@@ -1,18 +1,27 @@
-"""Readiness rules for what components/cognito.py declares (apply only where a Cognito app client is declared)."""
+"""Readiness rules for what this IdP's component declares (apply only where a Cognito app client is declared)."""
 
 from __future__ import annotations
 
 from typing import Any, Final
 
 import plaid_contract as plaid
+from components.checklist import (
+    Context,
+    Finding,
+    Resource,
+    Rule,
+    closest,
+    fail,
+    in_component,
+    is_secret,
+    is_unknown,
+    ok,
+)
+from components.idps.cognito.review import CLIENT, POOL
 from lambdas import build
 from lambdas.customers_current import env as customers_env
 from lambdas.scope_adapter import names as adapter
-from readiness.checklist import Context, Finding, Resource, Rule, closest, fail, ok
-from readiness.engine import SecretValue, is_unknown
 
-POOL: Final = "aws:cognito/userPool:UserPool"
-CLIENT: Final = "aws:cognito/userPoolClient:UserPoolClient"
 FUNCTION: Final = "aws:lambda/function:Function"
 API_RESOURCE: Final = "aws:apigateway/resource:Resource"
 SECRET_VERSION: Final = "aws:secretsmanager/secretVersion:SecretVersion"
@@ -24,9 +33,8 @@ REFRESH_AUTH_FLOW: Final = "ALLOW_REFRESH_TOKEN_AUTH"
 
 
 def in_scope_adapter(resource: Resource) -> bool:
-    """Whether a resource belongs to the scope adapter (its own Lambda, API and WAF, which face browsers):
-    the customers-API rules (readiness/rules/api.py) should not judge these."""
-    return resource.type == ADAPTER_TYPE or f"{ADAPTER_TYPE}$" in str(getattr(resource, "urn", ""))
+    """Whether a resource belongs to the scope adapter (its own Lambda, API and WAF, which face browsers)."""
+    return in_component(resource, ADAPTER_TYPE)
 
 
 def _on_cognito(ctx: Context) -> bool:
@@ -55,7 +63,8 @@ def _access_token(ctx: Context) -> Finding:
     value, unit, seconds = _seconds(c, "accessTokenValidity", "accessToken")
     declared = f"client {c.name}: accessTokenValidity {value} {unit}"
     if seconds != plaid.ACCESS_TOKEN_LIFETIME_SECONDS:
-        return fail(declared, "Plaid: expire access tokens in 15 minutes (accessTokenValidity 15, unit minutes)")
+        return fail(declared, "Plaid: expire access tokens in 15 minutes (accessTokenValidity 15, unit minutes): set "
+                    f"cognito.accessTokenLifetimeMinutes to {plaid.ACCESS_TOKEN_LIFETIME_SECONDS // 60} (the default)")
     return ok(declared)
 
 
@@ -66,8 +75,9 @@ def _refresh_token(ctx: Context) -> Finding:
     value, unit, seconds = _seconds(c, "refreshTokenValidity", "refreshToken")
     declared = f"client {c.name}: refreshTokenValidity {value} {unit} (absolute; Cognito has no idle timeout)"
     if seconds is None or seconds < plaid.REFRESH_TOKEN_MIN_SECONDS:
-        return fail(declared, f"Plaid recommends 13 months ({plaid.REFRESH_TOKEN_MIN_DAYS} days here); Cognito "
-                    "allows up to 3650 days")
+        days = plaid.REFRESH_TOKEN_MIN_DAYS
+        return fail(declared, f"Plaid recommends 13 months ({days} days here): set cognito.refreshTokenLifetimeDays "
+                    f"to at least {days} (Cognito allows up to 3650 days, the default)")
     return ok(declared)
 
 
@@ -96,7 +106,7 @@ def _code_flow(ctx: Context) -> Finding:
     if list(flows) != ["code"] or c.input("allowedOauthFlowsUserPoolClient") is not True:
         return fail(declared, "the authorization-code flow only (no implicit, no client_credentials)")
     if "openid" not in scopes or "offline_access" in scopes:
-        return fail(declared, "scopes openid (plus extras); never offline_access, which Cognito refuses")
+        return fail(declared, "scopes openid (plus cognito.extraScopes); never offline_access, which Cognito refuses")
     return ok(declared)
 
 
@@ -106,9 +116,9 @@ def _redirect(ctx: Context) -> Finding:
         return bad  # type: ignore[return-value]
     callbacks = c.input("callbackUrls") or []
     if plaid.PLAID_REDIRECT_URI not in callbacks:
-        return fail(f"callbackUrls {callbacks}", f"add Plaid's redirect URI {plaid.PLAID_REDIRECT_URI}")
+        return fail(f"callbackUrls {callbacks}", f"add Plaid's redirect URI {plaid.PLAID_REDIRECT_URI} to redirectUris")
     if any(not str(u).startswith("https://") for u in callbacks):
-        return fail(f"callbackUrls {callbacks}", "every callback must be https")
+        return fail(f"callbackUrls {callbacks}", "every callback must be https (redirectUris)")
     return ok(f"callbackUrls {callbacks}")
 
 
@@ -123,7 +133,7 @@ def _secret(ctx: Context) -> Finding:
     if not versions:
         return fail(f"client {c.name}: generated secret not stored", "store it with PlaidClientSecret")
     plain = [v.name for v in versions if ctx.secrets_marked and not (
-        isinstance(v.inputs.get("secretString"), SecretValue) or is_unknown(v.inputs.get("secretString")))]
+        is_secret(v.inputs.get("secretString")) or is_unknown(v.inputs.get("secretString")))]
     if plain:
         return fail(f"secret version {', '.join(plain)}: secretString not a Pulumi secret",
                     "the Cognito-generated secret must flow as a Pulumi secret")
@@ -192,8 +202,8 @@ def _pool(ctx: Context) -> Finding:
                 f"{'protected' if p.protect else 'not protected'}; replacing it gives every user a new sub "
                 "(Plaid's consistency key)")
     if ctx.environment == "prod" and (p.input("deletionProtection") != "ACTIVE" or not p.protect):
-        return fail(declared, "prod: deletionProtection ACTIVE and Pulumi protect, so the pool is never deleted "
-                    "or replaced (Plaid would see every linked user as new)")
+        return fail(declared, "prod: deletionProtection ACTIVE (cognito.newPool.deletionProtection: true) and Pulumi "
+                    "protect, so the pool is never deleted or replaced (Plaid would see every linked user as new)")
     return ok(declared)
 
 

@@ -10,11 +10,13 @@ import pytest
 
 import plaid_contract as plaid
 from components.client_secret import TYPE as SECRET_TYPE
-from components.okta import TYPE, OktaTenantArgs, PlaidOktaTenant
+from components.idps.okta.component import TYPE, OktaTenantArgs, PlaidOktaTenant, tenant
+from components.idps.okta.mocks import EVERYONE_GROUP_ID as OKTA_EVERYONE_GROUP_ID
+from components.idps.okta.settings import MAX_REFRESH_WINDOW_MINUTES
 from components.settings import PROJECT, SettingsError, parse_settings
-from components.settings.okta import MAX_REFRESH_WINDOW_MINUTES
+from readiness import engine
 from readiness.checklist import Context, all_rules, evaluate
-from readiness.engine import OKTA_EVERYONE_GROUP_ID, SecretValue, computed_outputs, run_program
+from readiness.engine import SecretValue, computed_outputs, run_program
 from readiness.plan import PlanReport, load_stack_config
 from tests.harness import ROOT, config_of, declare, is_secret, settings_with
 
@@ -45,9 +47,9 @@ def build(settings=None, *, compute: bool = True):
     s = settings or OKTA_SETTINGS
 
     def program():
-        t = PlaidOktaTenant("fpb", OktaTenantArgs(parse_settings(config_of(s))))
-        pulumi.export("env", t.contract.lambda_environment())
-        pulumi.export("contract", t.contract.outputs())
+        contract = tenant(parse_settings(config_of(s)))
+        pulumi.export("env", contract.lambda_environment())
+        pulumi.export("contract", contract.outputs())
     return declare(program, settings=s, compute=compute)
 
 
@@ -64,10 +66,12 @@ def client_id_hex(d) -> str:
 def test_children_exact_types_names_parents(dev):
     comp = dev.one(TYPE, "fpb")
     direct = sorted((r.type, r.name) for r in dev.resources if r.parent_urn == comp.urn)
-    assert direct == sorted([(PROVIDER, "fpb-okta"), (SERVER, "fpb-auth-server"), (RANDOM_ID, "fpb-plaid-client-id"),
+    assert direct == sorted([(SERVER, "fpb-auth-server"), (RANDOM_ID, "fpb-plaid-client-id"),
                              (SECRET_TYPE, "fpb-plaid-credentials"), (APP, "fpb-plaid-app"),
                              (POLICY, "fpb-plaid-policy"), (RULE, "fpb-plaid-rule"),
                              (ASSIGN, "fpb-plaid-app-everyone")])
+    # The provider comes in through opts.providers: a root resource, not a child.
+    assert dev.one(PROVIDER, "fpb-okta").parent_urn != comp.urn
     secret_comp = dev.one(SECRET_TYPE)
     assert {r.name for r in dev.resources if r.parent_urn == secret_comp.urn} == {
         "fpb-plaid-credentials", "fpb-plaid-credentials-key", "fpb-plaid-credentials-key-alias",
@@ -80,13 +84,35 @@ def test_provider_is_the_org_in_settings_without_credentials_in_plain_text(dev):
     assert p.inputs == {"orgName": "first-platypus", "baseUrl": "okta.com"}
 
 
+def test_every_okta_resource_uses_the_provider_it_was_given(dev):
+    provider = dev.one(PROVIDER)
+    okta_resources = [r for r in dev.custom() if r.type.startswith("okta:")]
+    assert {r.type for r in okta_resources} == {SERVER, APP, POLICY, RULE, ASSIGN}
+    assert all(r.provider.startswith(f"{provider.urn}::") for r in okta_resources)
+
+
+def test_the_provider_is_aliased_to_its_old_parent(monkeypatch):
+    """The provider was the component's child; an alias to that parent lets `pulumi up` move it in state."""
+    aliases: dict[str, list] = {}
+    register = engine.RecordingMonitor.RegisterResource
+
+    def spy(self, request):
+        aliases[request.name] = list(request.aliases)
+        return register(self, request)
+
+    monkeypatch.setattr(engine.RecordingMonitor, "RegisterResource", spy)
+    build()
+    # The URN Pulumi's engine gives a component at the root of the stack (the mock monitor adds the Stack's type).
+    assert [a.spec.parentUrn for a in aliases["fpb-okta"]] == [f"urn:pulumi:test::plaid-ready-idp::{TYPE}::fpb"]
+
+
 def test_provider_credentials_come_from_okta_config_and_the_key_stays_secret():
     key = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----"
     cfg = config_of(OKTA_SETTINGS, {"okta:clientId": "0oa1a2b3c4d5e6f7g8h9", "okta:privateKey": key,
                                     "okta:privateKeyId": "kid-1", "okta:scopes": "okta.apps.manage, okta.groups.read"})
 
     def program():
-        PlaidOktaTenant("fpb", OktaTenantArgs(parse_settings(config_of(OKTA_SETTINGS))))
+        tenant(parse_settings(config_of(OKTA_SETTINGS)))
     run = run_program(ROOT, PROJECT, "test", cfg, ["okta:privateKey"], compute=True, entry=program)
     p = next(r for r in run.resources if r.type == PROVIDER)
     assert p.input("clientId") == "0oa1a2b3c4d5e6f7g8h9" and p.input("privateKeyId") == "kid-1"
@@ -240,7 +266,7 @@ def test_prod_protects_identity_and_secret_state():
 def test_component_refuses_settings_without_okta():
     s = parse_settings(config_of(settings_with()))
     with pytest.raises(ValueError, match="needs settings with an okta section"):
-        declare(lambda: PlaidOktaTenant("x", OktaTenantArgs(s)))
+        declare(lambda: PlaidOktaTenant("x", OktaTenantArgs.from_settings(s)))
 
 
 def test_consistency_key_attribute_is_refused_with_a_clear_message():

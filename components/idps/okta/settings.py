@@ -1,15 +1,15 @@
-"""The ``okta:`` section of the stack settings (components/okta.py reads it)."""
+"""The ``okta:`` section of the stack settings (the component reads it; docs/okta.md)."""
 
 from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Final
+from typing import ClassVar, Final, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
 import plaid_contract as plaid
-from components.settings.base import Hostname, SettingsModel, https_url
+from components.settings.base import Hostname, IdpSettings, https_url
 
 #: The literal Okta accepts in a policy rule for "every user"; the component assigns the app to the
 #: org's Everyone group for it.
@@ -23,6 +23,13 @@ ACCESS_TOKEN_MINUTES_MAX: Final = 1440
 #: inactivity timeout". Source: ServerPolicyRule docs (pulumi-okta 7.0.1 docstring, okta provider schema).
 MAX_REFRESH_WINDOW_MINUTES: Final = 2_628_000
 
+#: The domains Okta serves orgs on (commercial, preview, EMEA, US government, US military): an org URL is
+#: ``https://<org>.<one of these>``. Source: okta/okta-commons-java, config-check ConfigurationValidator
+#: (the org-URL check Okta's SDKs share), and Okta's "Find your Okta domain" guide.
+OKTA_DOMAINS: Final = ("okta.com", "oktapreview.com", "okta-emea.com", "okta-gov.com", "okta.mil")
+#: The admin console of org ``x`` is ``x-admin.<domain>``: not the org URL the provider and issuer use.
+ADMIN_SUFFIX: Final = "-admin"
+
 _ORG_URL = re.compile(r"https://[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+")
 _GROUP = re.compile(r"00g[A-Za-z0-9]{17}")
 
@@ -34,7 +41,8 @@ class KeyRotation(StrEnum):
     MANUAL = "MANUAL"
 
 
-class OktaSettings(SettingsModel):
+class OktaSettings(IdpSettings):
+    idp: Literal["okta"] = "okta"
     org_url: str = Field(description="the org's URL, https://<org>.okta.com (no path)",
                          examples=["https://first-platypus.okta.com"])
     authorization_server_id: str | None = Field(
@@ -66,6 +74,15 @@ class OktaSettings(SettingsModel):
         if not _ORG_URL.fullmatch(v):
             raise ValueError("orgUrl must be the org's base URL, https://<org>.okta.com (lowercase host, no path, "
                              "no port), e.g. https://first-platypus.okta.com")
+        org, _, domain = v.removeprefix("https://").partition(".")
+        if domain not in OKTA_DOMAINS:
+            raise ValueError("orgUrl must be the org's Okta URL, https://<org>.<domain> with domain one of "
+                             f"{', '.join(OKTA_DOMAINS)} (e.g. https://first-platypus.okta.com); a custom domain is "
+                             "not the org: put it in customDomain (the issuer then uses it)")
+        if org.endswith(ADMIN_SUFFIX):
+            raise ValueError(f"orgUrl is the admin console's URL (<org>{ADMIN_SUFFIX}.<domain>); give the org's own "
+                             f"URL, without {ADMIN_SUFFIX} (e.g. https://first-platypus.okta.com, not "
+                             f"https://first-platypus{ADMIN_SUFFIX}.okta.com)")
         return v
 
     @field_validator("groups")
@@ -91,6 +108,11 @@ class OktaSettings(SettingsModel):
                              "remove keyRotation")
         return v
 
+    def owns_host(self, host: str) -> bool:
+        return host == self.org_host
+
+    consistency_key_note: ClassVar[str] = "the id_token sub; on Okta also uid in access tokens"
+
     # -- derived values ------------------------------------------------------------------------
 
     @property
@@ -111,3 +133,6 @@ class OktaSettings(SettingsModel):
     def issuer_base(self) -> str:
         """The origin the authorization server's issuer starts with: the custom domain when set, else the org URL."""
         return f"https://{self.custom_domain}" if self.custom_domain else self.org_url
+
+
+SETTINGS: Final = OktaSettings

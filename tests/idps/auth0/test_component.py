@@ -10,14 +10,16 @@ import pulumi
 import pytest
 
 import plaid_contract as plaid
-from components.auth0 import (
+from components.client_secret import TYPE as SECRET_TYPE
+from components.idps.auth0.component import (
     AUTH0_MAX_REFRESH_LIFETIME_SECONDS,
     TYPE,
     Auth0TenantArgs,
     PlaidAuth0Tenant,
     action_code,
+    tenant,
 )
-from components.client_secret import TYPE as SECRET_TYPE
+from readiness import engine
 from tests.harness import declare, is_secret, settings_with
 
 API = "auth0:index/resourceServer:ResourceServer"
@@ -39,9 +41,9 @@ def build(**changes):
         from components.settings import parse_settings
         from tests.harness import config_of
 
-        t = PlaidAuth0Tenant("fpb", Auth0TenantArgs(parse_settings(config_of(s))))
-        pulumi.export("env", t.contract.lambda_environment())
-        pulumi.export("contract", t.contract.outputs())
+        contract = tenant(parse_settings(config_of(s)))
+        pulumi.export("env", contract.lambda_environment())
+        pulumi.export("contract", contract.outputs())
     return declare(program, settings=s)
 
 
@@ -53,9 +55,11 @@ def dev():
 def test_children_exact_types_names_parents(dev):
     comp = dev.one(TYPE, "fpb")
     direct = sorted((r.type, r.name) for r in dev.resources if r.parent_urn == comp.urn)
-    assert direct == sorted([(PROVIDER, "fpb-auth0"), (API, "fpb-api"), (CLIENT, "fpb-plaid-client"),
+    assert direct == sorted([(API, "fpb-api"), (CLIENT, "fpb-plaid-client"),
                              (CREDS, "fpb-plaid-client-credentials"), (TENANT, "fpb-tenant"),
                              (SECRET_TYPE, "fpb-plaid-credentials")])
+    # The provider comes in through opts.providers: a root resource, not a child.
+    assert dev.one(PROVIDER, "fpb-auth0").parent_urn != comp.urn
     secret_comp = dev.one(SECRET_TYPE)
     assert {r.name for r in dev.resources if r.parent_urn == secret_comp.urn} == {
         "fpb-plaid-credentials", "fpb-plaid-credentials-key", "fpb-plaid-credentials-key-alias",
@@ -65,6 +69,31 @@ def test_children_exact_types_names_parents(dev):
 
 def test_provider_is_the_tenant_in_settings(dev):
     assert dev.one(PROVIDER).input("domain") == "first-platypus-dev.us.auth0.com"
+
+
+def test_every_auth0_resource_uses_the_provider_it_was_given(dev):
+    provider = dev.one(PROVIDER)
+    auth0_resources = [r for r in dev.custom() if r.type.startswith("auth0:")]
+    assert {r.name for r in auth0_resources} == {"fpb-api", "fpb-plaid-client", "fpb-plaid-client-credentials",
+                                                 "fpb-tenant"}
+    assert all(r.provider.startswith(f"{provider.urn}::") for r in auth0_resources)
+
+
+def test_the_provider_is_aliased_to_its_old_parent(monkeypatch):
+    """The provider was the component's child; an alias to that parent lets `pulumi up` move it in state."""
+    aliases: dict[str, list] = {}
+    register = engine.RecordingMonitor.RegisterResource
+
+    def spy(self, request):
+        aliases[request.name] = list(request.aliases)
+        return register(self, request)
+
+    monkeypatch.setattr(engine.RecordingMonitor, "RegisterResource", spy)
+    d = build()
+    assert d.one(TYPE, "fpb").urn.endswith(f"{TYPE}::fpb")
+    # The URN Pulumi's engine gives a component at the root of the stack (the mock monitor adds the Stack's type).
+    assert [a.spec.parentUrn for a in aliases["fpb-auth0"]] == [f"urn:pulumi:test::plaid-ready-idp::{TYPE}::fpb"]
+    assert aliases["fpb-api"] == []
 
 
 def test_api(dev):
@@ -180,7 +209,7 @@ def test_action_source_holds_its_config_as_one_json_object():
 
 
 def test_action_template_must_hold_the_placeholder_once(tmp_path, monkeypatch):
-    import components.auth0 as mod
+    import components.idps.auth0.component as mod
 
     bad = tmp_path / "a.js"
     bad.write_text("const A = __CONFIG__; const B = __CONFIG__;")
@@ -288,4 +317,4 @@ def test_component_refuses_settings_without_auth0():
 
     s = parse_settings(config_of(settings_with(idp="okta", auth0=None, okta={"orgUrl": "https://fpb.okta.com"})))
     with pytest.raises(ValueError, match="needs settings with an auth0 section"):
-        declare(lambda: PlaidAuth0Tenant("x", Auth0TenantArgs(s)))
+        declare(lambda: PlaidAuth0Tenant("x", Auth0TenantArgs.from_settings(s)))

@@ -1,4 +1,4 @@
-"""Readiness rules for what components/okta.py declares (apply only where Okta resources are declared)."""
+"""Readiness rules for what this IdP's component declares (apply only where Okta resources are declared)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,12 @@ import re
 from typing import Any
 
 import plaid_contract as plaid
-from components.settings.okta import MAX_REFRESH_WINDOW_MINUTES
+from components.checklist import Context, Finding, Resource, Rule, closest, fail, is_secret, is_unknown, ok
+from components.idps.okta.review import APP, RULE, SERVER
+from components.idps.okta.settings import MAX_REFRESH_WINDOW_MINUTES
 from lambdas.customers_current import env
-from readiness.checklist import Context, Finding, Resource, Rule, closest, fail, ok
-from readiness.engine import SecretValue, is_unknown
 
-SERVER = "okta:auth/server:Server"
 POLICY = "okta:auth/serverPolicy:ServerPolicy"
-RULE = "okta:auth/serverPolicyRule:ServerPolicyRule"
-APP = "okta:app/oAuth:OAuth"
 RANDOM_ID = "random:index/randomId:RandomId"
 FUNCTION = "aws:lambda/function:Function"
 
@@ -58,8 +55,9 @@ def _access_token_lifetime(ctx: Context) -> Finding:
     minutes = rule.input("accessTokenLifetimeMinutes")
     declared = f"policy rule {rule.name}: accessTokenLifetimeMinutes {minutes}"
     if minutes != plaid.ACCESS_TOKEN_LIFETIME_SECONDS // 60:
-        return fail(declared, f"Plaid: expire access tokens in 15 minutes ({plaid.ACCESS_TOKEN_LIFETIME_SECONDS} s); "
-                    "Okta's default is 60")
+        return fail(declared, f"Plaid: expire access tokens in 15 minutes ({plaid.ACCESS_TOKEN_LIFETIME_SECONDS} s; "
+                    f"Okta's default is 60): set okta.accessTokenLifetimeMinutes to "
+                    f"{plaid.ACCESS_TOKEN_LIFETIME_SECONDS // 60} (the default)")
     return ok(declared)
 
 
@@ -70,7 +68,7 @@ def _offline_access(ctx: Context) -> Finding:
     scopes = rule.input("scopeWhitelists") or []
     declared = f"policy rule {rule.name}: scopes {', '.join(map(str, scopes)) or 'none'}"
     if "*" in scopes:
-        return fail(declared, "no wildcard: allow exactly the scopes Plaid requests (openid offline_access)")
+        return fail(declared, "no wildcard: allow exactly the scopes Plaid requests (scopes: openid offline_access)")
     if "offline_access" not in scopes:
         return fail(declared, "Plaid requests offline_access and needs refresh tokens; add offline_access to scopes")
     return ok(declared)
@@ -105,7 +103,8 @@ def _rotation(ctx: Context) -> Finding:
     if rot != "ROTATE":
         return fail(declared, "Plaid's lifecycle asks for refresh rotation; the provider's default is STATIC")
     if not isinstance(leeway, int) or not 0 <= leeway <= 60:
-        return fail(declared, "set refreshTokenLeeway explicitly (0-60 s; Okta's API default is 30, the provider's 0)")
+        return fail(declared, "set refreshTokenLeeway explicitly (okta.refreshTokenLeewaySeconds, 0-60 s; Okta's API "
+                    "default is 30, the provider's 0)")
     return ok(declared)
 
 
@@ -117,9 +116,9 @@ def _redirect_uri(ctx: Context) -> Finding:
     wildcard = app.input("wildcardRedirect")
     declared = f"redirectUris {uris}, wildcardRedirect {wildcard}"
     if plaid.PLAID_REDIRECT_URI not in uris:
-        return fail(declared, f"add Plaid's redirect URI {plaid.PLAID_REDIRECT_URI}")
+        return fail(declared, f"add Plaid's redirect URI {plaid.PLAID_REDIRECT_URI} to redirectUris")
     if any(not str(u).startswith("https://") for u in uris):
-        return fail(declared, "every redirect URI must be https")
+        return fail(declared, "every redirect URI must be https (redirectUris)")
     if wildcard not in (None, "DISABLED"):
         return fail(declared, "no wildcard redirect matching: register exact URIs")
     return ok(declared)
@@ -154,7 +153,7 @@ def _client_auth(ctx: Context) -> Finding:
     if secret is None:
         return fail(f"tokenEndpointAuthMethod {method}; no clientBasicSecret (Okta would generate one)",
                     "set the secret from PlaidClientSecret (CSPRNG, Secrets Manager)")
-    if ctx.secrets_marked and not (isinstance(secret, SecretValue) or is_unknown(secret)):
+    if ctx.secrets_marked and not (is_secret(secret) or is_unknown(secret)):
         return fail(f"tokenEndpointAuthMethod {method}; clientBasicSecret not a Pulumi secret",
                     "set the secret from PlaidClientSecret (CSPRNG, Secrets Manager)")
     if app.input("omitSecret") is True:
