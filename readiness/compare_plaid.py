@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import plaid_contract as plaid
+from components import idps
 from lambdas.customers_current import env
 from readiness.compare_model import ABSENT, Marker, Plan, ResourceChange
 
@@ -28,11 +29,12 @@ REST_API = "aws:apigateway/restApi:RestApi"
 API_RESOURCE = "aws:apigateway/resource:Resource"
 STAGE = "aws:apigateway/stage:Stage"
 
-#: Plaid's OAuth client, per IdP: replaced or deleted = a new client id and secret for Plaid.
-CLIENT_TYPES: Final = ("auth0:index/client:Client", "okta:app/oAuth:OAuth", "aws:cognito/userPoolClient:UserPoolClient")
+#: Plaid's OAuth client, per IdP (the registry's reviews): replaced or deleted = a new client id and secret for Plaid.
+CLIENT_TYPES: Final = tuple(t for idp in idps.IDPS for t in idp.review.client_types)
 #: Where each IdP's client lists its redirect URIs.
-REDIRECT_PATHS: Final = {"auth0:index/client:Client": "callbacks", "okta:app/oAuth:OAuth": "redirectUris",
-                         "aws:cognito/userPoolClient:UserPoolClient": "callbackUrls"}
+REDIRECT_PATHS: Final = {t: path for idp in idps.IDPS for t, path in idp.review.redirect_paths.items()}
+#: What replacing or deleting an IdP's stateful resource does to Plaid, by type (the registry's reviews).
+REPLACEMENTS: Final = {r.type: r for idp in idps.IDPS for r in idp.review.replacements}
 
 _RELINK = "every linked Plaid user must re-link"
 _TELL = "tell Plaid before merging"
@@ -83,45 +85,11 @@ OUTPUTS: Final = (
                                                          "until Plaid switches"),
 )
 
-#: Settings Plaid experiences, per resource type: (type, input path, label, unit, kind).
-#: kind: "lifetime" (notice), "list" (removal breaks, addition is a notice), "must-match" (any change breaks),
+#: Settings Plaid experiences, per resource type: (type, input path, label, unit, kind), from each registered
+#: IdP's review (``components/idps/<idp>/review.py``). kind: "access", "id", "refresh" (lifetimes: notices),
+#: "scopes"/"grants" (removal breaks, addition is a notice), "alg"/"auth-method" (any change breaks),
 #: "must-stay-true" (true -> false breaks).
-SETTINGS: Final = (
-    ("auth0:index/resourceServer:ResourceServer", "tokenLifetime", "Access-token lifetime", " s", "access"),
-    ("auth0:index/resourceServer:ResourceServer", "allowOfflineAccess", "Refresh tokens (offline access)", "",
-     "must-stay-true"),
-    ("auth0:index/resourceServer:ResourceServer", "signingAlg", "Access-token signing algorithm", "", "alg"),
-    ("auth0:index/client:Client", "jwtConfiguration.lifetimeInSeconds", "ID-token lifetime", " s", "id"),
-    ("auth0:index/client:Client", "jwtConfiguration.alg", "ID-token signing algorithm", "", "alg"),
-    ("auth0:index/client:Client", "grantTypes", "Grant types", "", "grants"),
-    ("auth0:index/client:Client", "refreshToken.rotationType", "Refresh-token rotation", "", "refresh"),
-    ("auth0:index/client:Client", "refreshToken.tokenLifetime", "Refresh-token lifetime", " s", "refresh"),
-    ("auth0:index/client:Client", "refreshToken.infiniteTokenLifetime", "Refresh tokens never expire", "", "refresh"),
-    ("auth0:index/client:Client", "refreshToken.idleTokenLifetime", "Refresh-token inactivity lifetime", " s",
-     "refresh"),
-    ("auth0:index/client:Client", "refreshToken.infiniteIdleTokenLifetime", "Refresh tokens without inactivity limit",
-     "", "refresh"),
-    ("auth0:index/clientCredentials:ClientCredentials", "authenticationMethod", "Token-endpoint authentication",
-     "", "auth-method"),
-    ("okta:app/oAuth:OAuth", "grantTypes", "Grant types", "", "grants"),
-    ("okta:app/oAuth:OAuth", "tokenEndpointAuthMethod", "Token-endpoint authentication", "", "auth-method"),
-    ("okta:app/oAuth:OAuth", "refreshTokenRotation", "Refresh-token rotation", "", "refresh"),
-    ("okta:auth/serverPolicyRule:ServerPolicyRule", "accessTokenLifetimeMinutes", "Access-token lifetime", " min",
-     "access"),
-    ("okta:auth/serverPolicyRule:ServerPolicyRule", "refreshTokenLifetimeMinutes", "Refresh-token lifetime", " min",
-     "refresh"),
-    ("okta:auth/serverPolicyRule:ServerPolicyRule", "refreshTokenWindowMinutes", "Refresh-token inactivity window",
-     " min", "refresh"),
-    ("okta:auth/serverPolicyRule:ServerPolicyRule", "scopeWhitelists", "Scopes", "", "scopes"),
-    ("okta:auth/serverPolicyRule:ServerPolicyRule", "grantTypeWhitelists", "Grant types", "", "grants"),
-    ("aws:cognito/userPoolClient:UserPoolClient", "accessTokenValidity", "Access-token validity", "", "access"),
-    ("aws:cognito/userPoolClient:UserPoolClient", "tokenValidityUnits.accessToken", "Access-token validity unit", "",
-     "access"),
-    ("aws:cognito/userPoolClient:UserPoolClient", "idTokenValidity", "ID-token validity", "", "id"),
-    ("aws:cognito/userPoolClient:UserPoolClient", "refreshTokenValidity", "Refresh-token validity", "", "refresh"),
-    ("aws:cognito/userPoolClient:UserPoolClient", "allowedOauthScopes", "Scopes", "", "scopes"),
-    ("aws:cognito/userPoolClient:UserPoolClient", "allowedOauthFlows", "OAuth flows", "", "grants"),
-)
+SETTINGS: Final = tuple((f.type, f.path, f.label, f.unit, f.kind) for idp in idps.IDPS for f in idp.review.plaid_fields)
 
 _GUIDANCE: Final = {
     "access": "Plaid asks for 15-minute access tokens; a longer-lived token stays usable longer after a user "
@@ -220,17 +188,10 @@ def _replacements(changes: list[ResourceChange], head: Plan) -> tuple[list[Impac
             out.append(Impact(BREAKING, "client-id",
                               f"Plaid's OAuth client {r.name} is {verb}: a new client id and secret, so Plaid's "
                               "registration breaks; give Plaid the new client id and secret before merging."))
-        elif r.type == "aws:cognito/userPool:UserPool":
-            out.append(Impact(BREAKING, "subject", f"Cognito user pool {r.name} is {_verb(c)}: every user gets a new "
-                                                   f"sub, so every customerId changes and {_RELINK}; do not merge "
-                                                   "unless that is intended."))
-        elif r.type == "okta:auth/server:Server":
-            out.append(Impact(BREAKING, "issuer", f"Okta authorization server {r.name} is {_verb(c)}: a new issuer "
-                                                  "and signing keys, so Plaid's registration and every token break; "
-                                                  "register the new issuer with Plaid before merging."))
-        elif r.type == "auth0:index/resourceServer:ResourceServer":
-            out.append(Impact(BREAKING, "audience", f"Auth0 API {r.name} is {_verb(c)}: refresh tokens granted for "
-                                                    f"the old API stop working, so {_RELINK}; {_TELL}."))
+        elif r.type in REPLACEMENTS:
+            replacement = REPLACEMENTS[r.type]
+            out.append(Impact(BREAKING, replacement.kind, replacement.message.format(
+                name=r.name, verb=_verb(c), relink=_RELINK, tell=_TELL)))
         elif r.type == REST_API:
             if custom_domain:
                 out.append(Impact(NOTICE, "customers-url", f"REST API {r.name} is {_verb(c)}: the custom domain "

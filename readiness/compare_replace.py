@@ -2,7 +2,8 @@
 
 For every resource type this toolkit declares (components/), the input paths (camelCase, as the engine
 and ``plan --json`` name them) whose change the provider cannot apply in place. A changed path equal to
-one of these, or below it, predicts a replacement.
+one of these, or below it, predicts a replacement. The AWS and random rows are here; each IdP's are in its
+package (``components/idps/<idp>/review.py``, ``create_only``), with their sources, joined from the registry.
 
 Where the list comes from: each provider's resource schema, the fields marked ``ForceNew: true`` (SDKv2)
 or ``RequiresReplace()`` (plugin framework) in the Terraform provider the Pulumi package bridges:
@@ -10,16 +11,10 @@ or ``RequiresReplace()`` (plugin framework) in the Terraform provider the Pulumi
 - hashicorp/terraform-provider-aws, ``internal/service/<service>/<resource>.go`` (pulumi-aws 7.x bridges
   its 6.x line). Read for this table: ``iam/role.go`` (name, namePrefix, path),
   ``apigateway/rest_api.go`` (nothing: every field updates in place), ``secretsmanager/secret_version.go``
-  (secretId, secretString, secretBinary), ``cognitoidp/user_pool_client.go`` (userPoolId, generateSecret).
-  The other AWS rows follow the same files' ``ForceNew`` markers as the provider's registry documentation
-  states them ("Forces new resource"); they were not re-read line by line for this version, so treat a
-  missing row as "in place" only after ``pulumi preview`` agrees.
-- auth0/terraform-provider-auth0, ``internal/auth0/``: ``resourceserver/resource.go`` (identifier),
-  ``client/resource.go`` (jwt_configuration.secret_encoded), ``client/resource_credentials_schema.go``
-  (client_id), ``action/resource_trigger_actions.go`` (trigger). Tenant and Action: none.
-- okta/terraform-provider-okta, ``okta/services/idaas/``: ``resource_okta_app_oauth.go`` (type,
-  client_id; omit_secret true -> false), ``resource_okta_app_group_assignments.go`` (app_id).
-  Authorization server, policy and rule: none.
+  (secretId, secretString, secretBinary). The other AWS rows follow the same files' ``ForceNew`` markers as
+  the provider's registry documentation states them ("Forces new resource"); they were not re-read line by
+  line for this version, so treat a missing row as "in place" only after ``pulumi preview`` agrees.
+- the IdPs' providers (and the AWS resources only an IdP declares): each IdP's review, with the files read.
 - pulumi/pulumi-random (terraform-provider-random ``random_bytes``): length and keepers.
 
 Provider resources (``pulumi:providers:*``): a changed provider setting is shown as an update. Pulumi
@@ -31,6 +26,8 @@ domain is another tenant, which the Plaid impact reports through the issuer.
 from __future__ import annotations
 
 from typing import Final
+
+from components import idps
 
 #: Resource type -> input paths whose change replaces the resource.
 CREATE_ONLY: Final[dict[str, tuple[str, ...]]] = {
@@ -65,25 +62,11 @@ CREATE_ONLY: Final[dict[str, tuple[str, ...]]] = {
     "aws:wafv2/webAcl:WebAcl": ("name", "namePrefix", "scope"),  # wafv2/web_acl.go
     "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": ("resourceArn",),
     "aws:wafv2/webAclAssociation:WebAclAssociation": ("resourceArn", "webAclArn"),  # no Update
-    "aws:cognito/userPool:UserPool": ("aliasAttributes", "usernameAttributes", "schemas"),
-    "aws:cognito/userPoolClient:UserPoolClient": ("userPoolId", "generateSecret"),  # read: user_pool_client.go
-    "aws:cognito/userPoolDomain:UserPoolDomain": ("domain", "userPoolId"),
-    # --- Auth0 (auth0/terraform-provider-auth0 internal/auth0/...) ---
-    "auth0:index/resourceServer:ResourceServer": ("identifier",),
-    "auth0:index/client:Client": ("jwtConfiguration.secretEncoded",),
-    "auth0:index/clientCredentials:ClientCredentials": ("clientId",),
-    "auth0:index/triggerActions:TriggerActions": ("trigger",),
-    "auth0:index/action:Action": (),
-    "auth0:index/tenant:Tenant": (),
-    # --- Okta (okta/terraform-provider-okta okta/services/idaas/...) ---
-    "okta:app/oAuth:OAuth": ("type", "clientId"),
-    "okta:app/groupAssignments:GroupAssignments": ("appId",),
-    "okta:auth/server:Server": (),
-    "okta:auth/serverPolicy:ServerPolicy": (),
-    "okta:auth/serverPolicyRule:ServerPolicyRule": (),
     # --- random (terraform-provider-random random_bytes) ---
     "random:index/randomBytes:RandomBytes": ("length", "keepers"),
     "random:index/randomId:RandomId": ("byteLength", "keepers", "prefix"),
+    # --- each registered IdP's (components/idps/<idp>/review.py) ---
+    **{typ: fields for idp in idps.IDPS for typ, fields in idp.review.create_only.items()},
 }
 
 

@@ -73,14 +73,16 @@ def resolve_stack(program_dir: Path, arg: str, cwd: Path | None = None) -> str:
     """The stack name for ``--stack``: a name, or the path of its stack file (``stacks/Pulumi.x.yaml``,
     relative to the working directory or the project, or absolute). A file elsewhere is refused with
     the name to use once it is in the stack directory."""
-    if "/" not in arg and "\\" not in arg and not _STACK_FILE.match(arg):
+    if "/" not in arg and "\\" not in arg and not _STACK_FILE.match(arg) and not arg.endswith((".yaml", ".yml")):
         return arg
     _, stack_dir = _project(program_dir)
     match = _STACK_FILE.match(Path(arg).name)
     if match is None:
+        stem = Path(arg).name.rsplit(".", 1)[0]
+        hint = f"; did you mean --stack {stem}?" if (stack_dir / f"Pulumi.{stem}.yaml").is_file() else ""
         raise UsageError(f"--stack takes a stack name or the path of a stack file "
                          f"({stack_dir.relative_to(program_dir).as_posix()}/Pulumi.<name>.yaml); "
-                         f"'{Path(arg).name}' is not a stack file name")
+                         f"'{Path(arg).name}' is not a stack file name{hint}")
     name = match.group("name")
     given = Path(arg)
     candidates = [given] if given.is_absolute() else [(cwd or Path.cwd()) / given, program_dir / given]

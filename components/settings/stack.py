@@ -44,7 +44,8 @@ class ConsistencyKey(SettingsModel):
 
     attribute: str | None = Field(
         default=None,
-        description="a user attribute to use instead of sub (Auth0: app_metadata.<name>); plain OAuth 2.0 only",
+        description="a user attribute to use instead of sub, where the IdP allows one (see its page); plain OAuth 2.0 "
+                    "only",
     )
     prefix: str = Field(default="", max_length=32, pattern=r"^[A-Za-z0-9_.:-]*$",
                         description="letters, digits, _ . : -", examples=["fpb-"])

@@ -1,18 +1,32 @@
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import io
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
+from unittest import mock
 
 import pytest
 import yaml
 
-from lambdas.customers_current import handler as lambda_handler
 from lambdas.customers_current import verifier
 from tests.lambdas.idp import JwksServer, Key, ec_key, env, jwks_server, rsa_key
+
+
+def _import_handler() -> ModuleType:
+    """The handler reads its configuration when it is imported, as a cold start does, and logs an ERROR line if it is
+    incomplete. Tests configure it per test (the ``idp`` fixture); the import itself gets a complete configuration
+    (the fake IdP's, on a port nothing listens on: nothing is fetched at import), so it logs nothing."""
+    with mock.patch.dict(os.environ, env("https://127.0.0.1:9/.well-known/jwks.json")):
+        return importlib.import_module("lambdas.customers_current.handler")
+
+
+lambda_handler = _import_handler()
 
 #: Not tests.harness (it imports the IaC side): this folder's tests also run where only the Lambda's dependencies
 #: are installed.

@@ -111,6 +111,17 @@ def test_a_broken_setting_fails_exactly_its_rule(base, rule, settings):
     assert only_new_failure(base["dev"], declared(settings)) == {rule}
 
 
+@pytest.mark.parametrize(("rule", "settings", "setting"), [
+    ("COGNITO-AT-LIFETIME", cognito_settings(accessTokenLifetimeMinutes=60),
+     "cognito.accessTokenLifetimeMinutes to 15"),
+    ("COGNITO-RT-LIFETIME", cognito_settings(refreshTokenLifetimeDays=30),
+     "cognito.refreshTokenLifetimeDays to at least"),
+    ("COGNITO-REDIRECT", {**cognito_settings(), "redirectUris": ["https://bank.example/callback"]}, "to redirectUris"),
+])
+def test_a_failing_reason_names_the_setting_to_change(rule, settings, setting):
+    assert setting in results(declared(settings), "dev")[rule].finding.reason
+
+
 def test_refresh_validity_of_exactly_13_months_passes(base):
     res = results(declared(cognito_settings(refreshTokenLifetimeDays=plaid.REFRESH_TOKEN_MIN_DAYS)), "dev")
     assert res["COGNITO-RT-LIFETIME"].finding.status is Status.PASS

@@ -105,6 +105,10 @@ def test_one_hour_access_token_fails_that_rule_alone(baseline):
     res = results(run_stack_program(okta(accessTokenLifetimeMinutes=60), compute=False).resources)
     assert only_new_failure(res, baseline) == {"OKTA-AT-LIFETIME"}
     assert res["OKTA-AT-LIFETIME"].finding.declared == "policy rule fpb-plaid-rule: accessTokenLifetimeMinutes 60"
+    # The reason names the setting to change.
+    assert res["OKTA-AT-LIFETIME"].finding.reason == (
+        "Plaid: expire access tokens in 15 minutes (900 s; Okta's default is 60): set okta.accessTokenLifetimeMinutes "
+        "to 15 (the default)")
 
 
 def test_dropping_offline_access_fails_that_rule_alone(baseline):
