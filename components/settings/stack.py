@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping
-from typing import Annotated, Any, Final, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, Union
 from urllib.parse import urlsplit
 
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
@@ -223,9 +223,12 @@ class Alarms(SettingsModel):
     latency_p99_ms: int = Field(default=1500, ge=50, le=29_000)
 
 
-#: The IdP section: one of the registry's settings models, chosen by its ``idp`` (the discriminator).
-IdpSection = Annotated[Union[tuple(idp.settings for idp in idps.IDPS)],  # type: ignore[valid-type]  # noqa: UP007
-                       Field(discriminator="idp")]
+#: The IdP section: one of the registry's settings models, chosen by its ``idp`` (the discriminator). Type checkers
+#: see the base class (the union is built at run time from the registry); code narrows with isinstance.
+if TYPE_CHECKING:
+    IdpSection = IdpSettings
+else:
+    IdpSection = Annotated[Union[tuple(idp.settings for idp in idps.IDPS)], Field(discriminator="idp")]  # noqa: UP007
 #: The model's key for the IdP section (the stack file writes ``idp`` and the section under the IdP's name).
 IDP_SECTION: Final = "idpSettings"
 
@@ -406,7 +409,7 @@ def stack_file_fields() -> dict[str, FieldInfo]:
         if alias == IDP_SECTION:
             fields["idp"] = FieldInfo(annotation=str, description="the identity provider: " + ", ".join(idps.names()))
             for idp in idps.IDPS:
-                fields[idp.name] = FieldInfo(annotation=idp.settings | None, default=None)  # type: ignore[operator]
+                fields[idp.name] = FieldInfo(annotation=idp.settings, default=None)
         else:
             fields[alias] = field
     return fields

@@ -153,7 +153,7 @@ CASES: dict[str, tuple[str, Callable[[Path], None]]] = {
     "secret": (STACK, lambda r: _set(r, "clientSecret.version", 2)),
     "rename": (STACK, lambda r: _set(r, "institution.code", "fpbank")),
     "scopes": (STACK, lambda r: _set(r, "scopes", ["openid"])),
-    "lifetime": (STACK, lambda r: _set(r, "auth0.accessTokenLifetimeSeconds", 3600)),
+    "lifetime": (STACK, lambda r: _set(r, "auth0.accessTokenLifetimeMinutes", 60)),
     "prefix": (STACK, lambda r: _set(r, "consistencyKey.prefix", "fpb-")),
     "signing_alg": (STACK, _signing_alg),
     "range": (STACK, _range),

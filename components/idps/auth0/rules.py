@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import plaid_contract as plaid
 from components.checklist import Context, Finding, Rule, closest, fail, is_secret, is_unknown, ok
 from components.idps.auth0.review import CLIENT
@@ -93,7 +95,7 @@ def _refresh_lifetime(ctx: Context) -> Finding:
         return bad
     c = ctx.of_type(CLIENT)[0]
 
-    def rt(key: str) -> object:
+    def rt(key: str) -> Any:
         return c.input("refreshToken", key)
 
     absolute_ok = rt("infiniteTokenLifetime") is True or (rt("tokenLifetime") or 0) >= plaid.REFRESH_TOKEN_MIN_SECONDS
