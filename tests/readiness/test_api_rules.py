@@ -317,3 +317,14 @@ def _archive_hash() -> str:
 def test_planning_twice_shows_the_same_archive_hash():
     first, second = _archive_hash(), _archive_hash()
     assert first == second and len(first) == 44
+
+
+def test_the_rules_judge_what_is_inside_the_customers_api_component(example):
+    """By parent URN, at any depth (the WAF and the alarms sit in child components): no IdP knowledge needed."""
+    from components.checklist import Context
+    from components.customers_api import TYPE
+
+    assert api.CUSTOMERS_API == TYPE
+    inside = {r.name for r in Context(example.resources).within(TYPE)}
+    assert {"fpb-customers", "fpb-customers-fn", "fpb-customers-allowlist-acl", "fpb-customers-allowlist-ipv4"} <= inside
+    assert not any(r.type.startswith(("auth0:", "aws:secretsmanager/")) for r in Context(example.resources).within(TYPE))
