@@ -32,7 +32,16 @@ import yaml
 
 import plaid_contract as plaid
 from lambdas.customers_current import env as lambda_env
-from readiness import check, check_output, check_schema, check_tokens
+from readiness.check import http as check_http
+from readiness.check import output as check_output
+from readiness.check import schema as check_schema
+from readiness.check import tokens as check_tokens
+from readiness.check.model import Stage
+from readiness.check.options import Options
+from readiness.check.run import MAX_REQUESTS, Run
+from readiness.check.stages import CHECK_IDS, CHECKS
+from readiness.check.stages.api import WAF_BLOCKED
+from readiness.check.stages.login import AUTHORIZE_PARAMETERS
 from readiness.cli import main as cli_main
 from tests.harness import ROOT
 from tests.lambdas import oidc
@@ -157,7 +166,7 @@ def sensitive(monkeypatch: pytest.MonkeyPatch) -> set[str]:
     """Every credential the check sends or receives (tokens, code, Basic header), seen by wrapping its HTTP
     function: the output is grepped for each of them."""
     seen: set[str] = {CLIENT_SECRET}
-    real = check.request
+    real = check_http.request
 
     def spy(method: str, url: str, **kwargs):
         auth = (kwargs.get("headers") or {}).get("Authorization", "")
@@ -168,7 +177,7 @@ def sensitive(monkeypatch: pytest.MonkeyPatch) -> set[str]:
         seen.update(v for k, v in (resp.json_object() or {}).items() if isinstance(v, str) and k.endswith("token"))
         return resp
 
-    monkeypatch.setattr(check, "request", spy)
+    monkeypatch.setattr(check_http, "request", spy)
     return seen
 
 
@@ -198,7 +207,7 @@ class Ran:
 
 
 def run(capsys: pytest.CaptureFixture[str], args: list[str], browser: Browser | None = None) -> Ran:
-    code = check.main(args, browser=browser)
+    code = cli_main(["check", *args], browser=browser)
     captured = capsys.readouterr()
     return Ran(code, captured.out, captured.err)
 
@@ -210,8 +219,8 @@ def test_correct_provider_and_lambda_every_check_passes(world, customers_url, ca
                                                         sensitive):
     browser = Browser(world.tls.ca)
     ran = run(capsys, [*world.login_args(), "--customers-url", customers_url, "--json"], browser)
-    assert [c["id"] for c in ran.doc["checks"]] == list(check.CHECK_IDS)
-    assert ran.ids("pass") == set(check.CHECK_IDS), ran.doc
+    assert [c["id"] for c in ran.doc["checks"]] == list(CHECK_IDS)
+    assert ran.ids("pass") == set(CHECK_IDS), ran.doc
     assert ran.doc["verdict"] == "ready" and ran.code == 0
     assert set(ran.doc) == {"checks", "counts", "complete", "verdict", "not_seen"}
     assert ran.doc["counts"] == {"pass": 16, "fail": 0, "warn": 0, "skip": 0} and ran.doc["complete"] is True
@@ -226,7 +235,7 @@ def test_correct_provider_and_lambda_every_check_passes(world, customers_url, ca
     (line,) = ran.err.splitlines()
     assert line.startswith(f"authorize_url: {world.good.issuer}/auth?")
     pairs = urllib.parse.parse_qsl(urllib.parse.urlsplit(line.split(" ", 1)[1]).query)
-    assert [k for k, _ in pairs] == [*plaid.AUTHORIZE_PARAMETERS, "nonce"] == list(check.AUTHORIZE_PARAMETERS)
+    assert [k for k, _ in pairs] == [*plaid.AUTHORIZE_PARAMETERS, "nonce"] == list(AUTHORIZE_PARAMETERS)
     query = dict(pairs)
     assert {k: query[k] for k in plaid.AUTHORIZE_PARAMETERS if k != "state"} == {
         "response_type": plaid.AUTHORIZE_RESPONSE_TYPE, "client_id": CLIENT_ID,
@@ -243,9 +252,9 @@ def test_text_output_has_stages_rows_and_verdict(world, capsys, sensitive):
     assert ran.code == 0
     lines = ran.out.splitlines()
     assert lines[0] == f"Plaid live check of {world.good.discovery_url}"
-    for stage in check.Stage:
+    for stage in Stage:
         assert stage.value in lines
-    for spec in check.CHECKS:
+    for spec in CHECKS:
         status = "SKIP" if spec.id in API_IDS else "PASS"
         row = next(i for i, x in enumerate(lines) if x.split()[1:2] == [spec.id])
         assert lines[row] == f"  {status:<6} {spec.id:<22} {spec.requirement}"
@@ -314,7 +323,7 @@ def test_each_misconfiguration_fails_exactly_its_check(world, name, capsys, sens
     assert ran.ids("fail") == {expected}, ran.doc
     assert seen in ran.detail(expected)
     assert ran.ids("skip") == API_IDS | consequences, ran.doc
-    assert ran.ids("pass") == set(check.CHECK_IDS) - {expected} - API_IDS - consequences
+    assert ran.ids("pass") == set(CHECK_IDS) - {expected} - API_IDS - consequences
     assert ran.code == 1 and ran.doc["verdict"] == "not ready"
     if name == "JWKS without kid":  # the token still verifies, with the key that has no kid
         assert "verified with a JWKS key without kid" in ran.detail("TOKEN-JWT")
@@ -368,7 +377,7 @@ def test_api_without_a_login_runs_only_the_no_token_check(world, tls_server, cap
     ran = run(capsys, ["--discovery-url", world.good.discovery_url, "--cacert", str(world.tls.ca),
                        "--customers-url", f"{api.url}/customers/current", "--json"])
     assert ran.status()["API-REJECTS-NO-TOKEN"] == "warn"
-    assert ran.detail("API-REJECTS-NO-TOKEN") == f"no token: {check.WAF_BLOCKED}"
+    assert ran.detail("API-REJECTS-NO-TOKEN") == f"no token: {WAF_BLOCKED}"
     assert ran.status()["API-CUSTOMERS-CURRENT"] == ran.status()["API-REJECTS-BAD-TOKEN"] == "skip"
     assert ran.code == 0 and ran.doc["verdict"] == "ready as far as checked"
 
@@ -378,7 +387,7 @@ def test_api_answering_403_to_a_token_is_a_warning_not_a_pass(world, tls_server,
     ran = run(capsys, [*world.login_args(), "--customers-url", f"{api.url}/customers/current", "--json"],
               Browser(world.tls.ca))
     assert ran.ids("warn") == API_IDS and ran.ids("fail") == set() and ran.code == 0
-    assert ran.detail("API-CUSTOMERS-CURRENT") == f"with the access token: {check.WAF_BLOCKED}"
+    assert ran.detail("API-CUSTOMERS-CURRENT") == f"with the access token: {WAF_BLOCKED}"
 
 
 def test_api_answering_500_fails(world, tls_server, capsys):
@@ -426,18 +435,18 @@ def test_api_answers_nested_too_deeply_are_failures_not_crashes(world, tls_serve
 
 
 def test_a_full_run_makes_max_requests_and_no_more(world, customers_url, capsys, monkeypatch):
-    """docs/check.md's whole-run bound counts check.MAX_REQUESTS requests, each within --timeout."""
+    """docs/check.md's whole-run bound counts MAX_REQUESTS requests, each within --timeout."""
     sent: list[str] = []
-    real = check.request
+    real = check_http.request
 
     def counting(method: str, url: str, **kwargs):
         sent.append(method)
         return real(method, url, **kwargs)
 
-    monkeypatch.setattr(check, "request", counting)
+    monkeypatch.setattr(check_http, "request", counting)
     ran = run(capsys, [*world.login_args(), "--customers-url", customers_url, "--json"], Browser(world.tls.ca))
     assert ran.doc["counts"]["pass"] == 16
-    assert len(sent) == check.MAX_REQUESTS == 9
+    assert len(sent) == MAX_REQUESTS == 9
 
 
 # --- refresh-token rotation (issue #22) -------------------------------------------------------------------
@@ -500,7 +509,7 @@ def test_stack_outputs_and_secret_arn(world, customers_url, aws, tmp_path, capsy
                                    "issuer": world.good.issuer, "audience": AUDIENCE}))
     ran = run(capsys, ["--stack", "dev", "--outputs", str(outputs), "--secret-arn", arn, "--cacert",
                        str(world.tls.ca), "--redirect-port", str(world.port), "--json"], Browser(world.tls.ca))
-    assert ran.ids("pass") == set(check.CHECK_IDS), ran.doc
+    assert ran.ids("pass") == set(CHECK_IDS), ran.doc
     assert ran.code == 0
     ran.assert_no_leak(sensitive)
 
@@ -548,7 +557,7 @@ def test_wrong_client_secret_fails_client_auth(world, monkeypatch, capsys, sensi
     assert ran.ids("fail") == {"TOKEN-CLIENT-AUTH"}
     assert ran.detail("TOKEN-CLIENT-AUTH").startswith("code exchange with client_secret_basic: HTTP 401 invalid_client")
     assert ran.detail("TOKEN-CLIENT-AUTH").endswith("(the client secret or client authentication method is wrong)")
-    assert all(ran.status()[s.id] == "skip" for s in check.CHECKS if s.stage is check.Stage.LOGIN
+    assert all(ran.status()[s.id] == "skip" for s in CHECKS if s.stage is Stage.LOGIN
                and s.id != "TOKEN-CLIENT-AUTH")
     ran.assert_no_leak(sensitive | {wrong})
 
@@ -692,7 +701,7 @@ def test_usage_errors_exit_2_with_one_line_and_no_value(capsys, args, message):
 
 
 def test_missing_stack_outputs_file_says_how_to_write_it(capsys):
-    code = check.main(["--stack", "no-such-stack"])
+    code = cli_main(["check", "--stack", "no-such-stack"])
     err = capsys.readouterr().err
     path = ROOT / "stacks" / "no-such-stack.outputs.json"
     assert code == 2 and err.splitlines() == [
@@ -709,7 +718,7 @@ def test_missing_stack_outputs_file_says_how_to_write_it(capsys):
 def test_bad_stack_outputs_are_usage_errors(tmp_path, capsys, content, message):
     path = tmp_path / "outputs.json"
     path.write_text(content)
-    assert check.main(["--stack", "dev", "--outputs", str(path)]) == 2
+    assert cli_main(["check", "--stack", "dev", "--outputs", str(path)]) == 2
     (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith(f"plaid-ready check: error: {message}")
 
@@ -717,7 +726,7 @@ def test_bad_stack_outputs_are_usage_errors(tmp_path, capsys, content, message):
 def test_cacert_that_is_not_a_certificate(tmp_path, capsys):
     bad = tmp_path / "ca.pem"
     bad.write_text("not a certificate")
-    assert check.main(["--discovery-url", DOC, "--cacert", str(bad)]) == 2
+    assert cli_main(["check", "--discovery-url", DOC, "--cacert", str(bad)]) == 2
     assert capsys.readouterr().err.splitlines() == [
         "plaid-ready check: error: --cacert: not a readable PEM CA certificate"]
 
@@ -727,14 +736,14 @@ def test_busy_redirect_port_is_a_usage_error(capsys):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        code = check.main(["--discovery-url", DOC, "--client-id", CLIENT_ID, "--client-secret-env", SECRET_ENV,
-                           "--redirect-port", str(port)])
+        code = cli_main(["check", "--discovery-url", DOC, "--client-id", CLIENT_ID, "--client-secret-env",
+                         SECRET_ENV, "--redirect-port", str(port)])
     (line,) = capsys.readouterr().err.splitlines()
     assert code == 2 and line.startswith(f"plaid-ready check: error: cannot listen on 127.0.0.1:{port} (")
 
 
 def test_help_exits_0(capsys):
-    assert check.main(["--help"]) == 0
+    assert cli_main(["check", "--help"]) == 0
     out = capsys.readouterr().out
     assert "--client-secret-env NAME" in out and "--secret-arn ARN" in out
 
@@ -795,7 +804,7 @@ def test_bundled_customer_schema_is_plaids_in_every_spec_version():
 
 
 def test_callback_listener_keeps_the_first_answer_with_its_state_and_serves_nothing_else():
-    from readiness.check_login import CallbackListener
+    from readiness.check.loopback import CallbackListener
 
     listener = CallbackListener(0)
     try:
@@ -821,10 +830,10 @@ def test_callback_listener_keeps_the_first_answer_with_its_state_and_serves_noth
 
 
 def test_redaction_replaces_every_known_credential():
-    opts = check.Options(discovery_url=DOC, client_id=CLIENT_ID, secret=CLIENT_SECRET, customers_url=None,
-                         cacert=None, redirect_port=1, redirect_host="127.0.0.1", login_timeout=1, timeout=1,
-                         json=True, secret_source=None, secret_arn_hint=None)
-    runner = check._Run(opts, None, None)
+    opts = Options(discovery_url=DOC, client_id=CLIENT_ID, secret=CLIENT_SECRET, customers_url=None,
+                   cacert=None, redirect_port=1, redirect_host="127.0.0.1", login_timeout=1, timeout=1,
+                   json=True, secret_source=None, secret_arn_hint=None)
+    runner = Run(opts, None, None)
     runner.sensitive.add("tok-123456789")
     assert runner.redact(f"a {CLIENT_SECRET} b tok-123456789") == "a [redacted] b [redacted]"
     assert CLIENT_SECRET not in repr(opts)
@@ -854,7 +863,7 @@ def test_docs_show_real_runs(world, customers_url, capsys, marker, provider):
 
 def test_docs_list_every_check_id():
     text = (ROOT / "docs" / "check.md").read_text()
-    for check_id in check.CHECK_IDS:
+    for check_id in CHECK_IDS:
         assert f"`{check_id}`" in text, check_id
 
 
@@ -862,5 +871,5 @@ def test_docs_state_plaids_authorize_request_and_the_bounds_as_the_code_does():
     text = (ROOT / "docs" / "check.md").read_text()
     sentence = re.search(r"Plaid documents its authorize request as exactly (.+?), with no", text, re.S).group(1)
     assert re.findall(r"`([a-z_]+)[=`]", sentence) == list(plaid.AUTHORIZE_PARAMETERS)
-    assert f"**A run makes at most {check.MAX_REQUESTS} requests**" in text
-    assert f"{check.MAX_REQUESTS + 1} × `--timeout`" in text  # the requests and the Secrets Manager read
+    assert f"**A run makes at most {MAX_REQUESTS} requests**" in text
+    assert f"{MAX_REQUESTS + 1} × `--timeout`" in text  # the requests and the Secrets Manager read
