@@ -125,8 +125,9 @@ def serve(host: str, port: int, tls_cert: str | None = None, tls_key: str | None
     except OSError as exc:
         raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     bound_host, bound_port = server.server_address[:2]
+    shown_host = bound_host.decode() if isinstance(bound_host, bytes) else bound_host
     scheme = "https" if tls is not None else "http"
-    print(f"serving GET {scheme}://{bound_host}:{bound_port}/fdx/v6/customers/current (Ctrl-C to stop)", flush=True)
+    print(f"serving GET {scheme}://{shown_host}:{bound_port}/fdx/v6/customers/current (Ctrl-C to stop)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -28,7 +28,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -78,12 +78,12 @@ class _Parser(argparse.ArgumentParser):
         self.given = []
         self.commands: dict[str, _Parser] = {}
 
-    def parse_known_args(self, args: Sequence[str] | None = None,
+    def parse_known_args(self, args: Iterable[str] | None = None,
                          namespace: Any = None) -> tuple[Any, list[str]]:  # noqa: ANN401 - argparse's overloads
         self.given = list(sys.argv[1:] if args is None else args)
         return super().parse_known_args(self.given, namespace)
 
-    def parse_args(self, args: Sequence[str] | None = None,
+    def parse_args(self, args: Iterable[str] | None = None,
                    namespace: Any = None) -> Any:  # noqa: ANN401 - argparse's overloads
         ns, extras = self.parse_known_args(args, namespace)
         if extras:

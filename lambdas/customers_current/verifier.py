@@ -278,10 +278,10 @@ def verify(token: str, client: JwksClient, policy: Policy) -> dict[str, Any]:
         raise TokenRejected(category) from None
     if policy.token_use is not None and claims.get("token_use") != policy.token_use:
         raise TokenRejected("not an access token")  # Cognito: an ID token never passes
-    client = claims.get(policy.client_claim)
-    if client is None:
+    issued_to = claims.get(policy.client_claim)
+    if issued_to is None:
         raise TokenRejected("missing claim")
-    if client != policy.client_id:
+    if issued_to != policy.client_id:
         raise TokenRejected("wrong client")
     if _is_client_token(claims, policy.client_id):
         raise TokenRejected("client credentials token")

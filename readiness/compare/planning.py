@@ -192,7 +192,7 @@ def _load_saved(path: Path, stack: str, option: str = "--compare") -> dict[str, 
 
 
 #: The base side of a new stack: a plan with nothing in it.
-EMPTY_PLAN: Final = {"resources": [], "outputs": {}, "readiness": []}
+EMPTY_PLAN: Final[dict[str, Any]] = {"resources": [], "outputs": {}, "readiness": []}
 
 
 @dataclass
