@@ -72,9 +72,9 @@ class _Parser(argparse.ArgumentParser):
     #: The argument strings this parser was last given (a subcommand's own, after its name).
     given: list[str]
 
-    def __init__(self, *args: Any, reporter: Reporter | None = None, **kwargs: Any) -> None:  # noqa: ANN401
+    def __init__(self, *args: Any, reporter: Reporter, **kwargs: Any) -> None:  # noqa: ANN401
         super().__init__(*args, **kwargs)
-        self.reporter: Reporter = reporter or _plan_style
+        self.reporter = reporter
         self.given = []
         self.commands: dict[str, _Parser] = {}
 
@@ -91,7 +91,7 @@ class _Parser(argparse.ArgumentParser):
             command = self.commands.get(getattr(ns, "command", "") or "")
             if command is not None and command.reporter is not _plan_style:
                 command.error(message)  # check and serve-customers: in their own form
-            _usage_error(self, message, json_output=bool(getattr(ns, "json", False)))
+            _usage_error(self, message, json_output=bool(getattr(ns, "json", False)))  # plan: the top level's usage
         return ns
 
     def error(self, message: str) -> NoReturn:
@@ -123,9 +123,14 @@ def _wants_json(given: Sequence[str]) -> bool:
         return False
 
 
+def _top_style(parser: _Parser, message: str) -> NoReturn:
+    """The top level (no command, an unknown one): its usage and one line on stderr."""
+    _usage_error(parser, message, json_output=False)
+
+
 def _plan_style(parser: _Parser, message: str) -> NoReturn:
-    """``plan`` (and the top level): its usage and one line on stderr, or the errors as JSON with ``--json``."""
-    _usage_error(parser, message, json_output=parser.prog != "plaid-ready" and _wants_json(parser.given))
+    """``plan``: its usage and one line on stderr, or the errors as JSON on stdout with ``--json``."""
+    _usage_error(parser, message, json_output=_wants_json(parser.given))
 
 
 def _check_style(parser: _Parser, message: str) -> NoReturn:
@@ -137,10 +142,11 @@ def _argparse_style(parser: _Parser, message: str) -> NoReturn:
 
 
 def _parser() -> _Parser:
-    p = _Parser(prog="plaid-ready", description="Plaid Core Exchange readiness for your identity stack.")
+    p = _Parser(prog="plaid-ready", description="Plaid Core Exchange readiness for your identity stack.",
+                reporter=_top_style)
     p.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    plan = sub.add_parser("plan", help="offline plan of a stack with a Plaid-readiness verdict")
+    plan = sub.add_parser("plan", reporter=_plan_style, help="offline plan of a stack with a Plaid-readiness verdict")
     plan.add_argument("--stack", required=True,
                       help="stack name (stacks/Pulumi.<NAME>.yaml), or the path of that file")
     out = plan.add_mutually_exclusive_group()
@@ -201,6 +207,24 @@ def _build_problem(exc: Exception) -> str:
     return f"cannot build the Lambda package: {first}"
 
 
+def _close_event_loops() -> None:
+    """After a program that raised under the mock engine: close the event loops Pulumi's runtime left open (the main
+    thread's and those its executor threads made). Left to the garbage collector, an unclosed loop can be finalized
+    after its own self-pipe socket and print a traceback (``Exception ignored in: BaseEventLoop.__del__ ...
+    Invalid file descriptor: -1``), seen now and then after the program raised. A later program in this process
+    (tests) gets a fresh loop, as in a new interpreter."""
+    import asyncio
+    import gc
+
+    closed = False
+    for obj in gc.get_objects():
+        if isinstance(obj, asyncio.AbstractEventLoop) and not obj.is_running() and not obj.is_closed():
+            obj.close()
+            closed = True
+    if closed:
+        asyncio.set_event_loop_policy(None)
+
+
 def _plan(args: argparse.Namespace) -> ExitCode:
     from components.settings import SettingsError
     from lambdas.build import BuildError
@@ -228,7 +252,11 @@ def _plan(args: argparse.Namespace) -> ExitCode:
     stack = args.stack
     try:
         stack = resolve_stack(program_dir, args.stack)
-        report = build_report(program_dir, stack)
+        try:
+            report = build_report(program_dir, stack)
+        except BaseException:
+            _close_event_loops()
+            raise
     except UsageError as exc:
         return refuse([str(exc)])
     except SettingsError as exc:
