@@ -60,8 +60,9 @@ from typing import Final
 ROOT: Final = Path(__file__).resolve().parent.parent
 HANDLER: Final = "lambdas.customers_current.handler.handler"
 REQUIREMENTS: Final = ROOT / "lambdas" / "customers_current" / "requirements.txt"
-#: The code shipped besides the dependencies: the handler package and Plaid's contract constants.
-SOURCES: Final = ("lambdas/__init__.py", "lambdas/customers_current", "plaid_contract")
+#: The code shipped besides the dependencies: the handler package, the Lambdas' HTTP client and Plaid's contract
+#: constants.
+SOURCES: Final = ("lambdas/__init__.py", "lambdas/http.py", "lambdas/customers_current", "plaid_contract")
 ARCHES: Final = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
 _EPOCH: Final = (1980, 1, 1, 0, 0, 0)
 #: zlib's default level: 0.7 % larger than level 9 for this package, in a third of the time.
@@ -91,7 +92,7 @@ class Function:
 CUSTOMERS: Final = Function("customers_current", HANDLER, REQUIREMENTS, SOURCES)
 SCOPE_ADAPTER: Final = Function(
     "scope_adapter", "lambdas.scope_adapter.handler.handler", ROOT / "lambdas" / "scope_adapter" / "requirements.txt",
-    ("lambdas/__init__.py", "lambdas/scope_adapter", "plaid_contract"))
+    ("lambdas/__init__.py", "lambdas/http.py", "lambdas/scope_adapter", "plaid_contract"))
 FUNCTIONS: Final = {f.name: f for f in (CUSTOMERS, SCOPE_ADAPTER)}
 
 

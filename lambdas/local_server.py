@@ -12,11 +12,9 @@ own connection, for at most :data:`CONNECTION_SECONDS`.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import os
 import ssl
-import sys
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
@@ -98,55 +96,41 @@ def make_server(host: str, port: int, tls: ssl.SSLContext | None = None) -> Thre
     return server
 
 
-def run(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="plaid-ready serve-customers",
-                                 description="Serve GET /customers/current on loopback (HTTPS with --tls-cert and "
-                                             "--tls-key).")
-    ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--tls-cert", metavar="FILE", help="PEM certificate (chain) to serve HTTPS with")
-    ap.add_argument("--tls-key", metavar="FILE", help="PEM private key of --tls-cert")
-    try:
-        args = ap.parse_args(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0) and 2
-    if not 0 <= args.port <= 65535:
-        print("plaid-ready serve-customers: --port must be 0-65535", file=sys.stderr)
-        return 2
-    if (args.tls_cert is None) != (args.tls_key is None):
-        print("plaid-ready serve-customers: give --tls-cert and --tls-key together", file=sys.stderr)
-        return 2
+class ServeError(Exception):
+    """The options or the configuration cannot serve (exit 2); the message is one line."""
+
+
+def serve(host: str, port: int, tls_cert: str | None = None, tls_key: str | None = None) -> None:
+    """``plaid-ready serve-customers`` (its options parsed by readiness/cli.py): serve until Ctrl-C. Raises
+    ServeError for options or a configuration that cannot serve."""
+    if not 0 <= port <= 65535:
+        raise ServeError("--port must be 0-65535")
+    if (tls_cert is None) != (tls_key is None):
+        raise ServeError("give --tls-cert and --tls-key together")
     tls = None
-    if args.tls_cert is not None:
+    if tls_cert is not None and tls_key is not None:
         try:
-            tls = tls_context(args.tls_cert, args.tls_key)
+            tls = tls_context(tls_cert, tls_key)
         except FileNotFoundError:
-            print("plaid-ready serve-customers: --tls-cert or --tls-key: no such file", file=sys.stderr)
-            return 2
+            raise ServeError("--tls-cert or --tls-key: no such file") from None
         except (OSError, ssl.SSLError) as exc:
             why = getattr(exc, "reason", None) or exc.strerror or type(exc).__name__
-            print(f"plaid-ready serve-customers: --tls-cert/--tls-key: not a PEM certificate and its key ({why})",
-                  file=sys.stderr)
-            return 2
+            raise ServeError(f"--tls-cert/--tls-key: not a PEM certificate and its key ({why})") from None
     from lambdas.customers_current.config import ConfigError
 
     try:
-        server = make_server(args.host, args.port, tls)
+        server = make_server(host, port, tls)
     except ConfigError as exc:
-        print(f"plaid-ready serve-customers: invalid configuration: {exc}", file=sys.stderr)
-        return 2
+        raise ServeError(f"invalid configuration: {exc}") from None
     except OSError as exc:
-        print(f"plaid-ready serve-customers: cannot listen on {args.host}:{args.port}: {exc.strerror}",
-              file=sys.stderr)
-        return 2
-    host, port = server.server_address[:2]
+        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    bound_host, bound_port = server.server_address[:2]
+    shown_host = bound_host.decode() if isinstance(bound_host, bytes) else bound_host
     scheme = "https" if tls is not None else "http"
-    print(f"serving GET {scheme}://{host}:{port}/fdx/v6/customers/current (Ctrl-C to stop)", flush=True)
+    print(f"serving GET {scheme}://{shown_host}:{bound_port}/fdx/v6/customers/current (Ctrl-C to stop)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.server_close()
-    return 0
-

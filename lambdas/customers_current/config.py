@@ -55,11 +55,11 @@ def load(environ: Mapping[str, str]) -> Config:
                         "refused)")
     if client_claim not in env.CLIENT_CLAIMS:
         problems.append(f"{env.TOKEN_CLIENT_CLAIM} must be one of {', '.join(env.CLIENT_CLAIMS)} (the claim naming "
-                        "the token's client: client_id for Auth0's RFC 9068 profile and Cognito, azp for Auth0's "
-                        "default profile, cid for Okta)")
+                        "the token's client in your IdP's access tokens; docs/lambda.md lists each IdP's)")
     if audience is None and token_use is None:
-        problems.append(f"set {env.TOKEN_AUDIENCE} (Auth0, Okta) or {env.TOKEN_USE}={env.ACCESS_TOKEN_USE} "
-                        "(Cognito, whose access tokens carry no aud), or both")
+        problems.append(f"set {env.TOKEN_AUDIENCE} (the aud your IdP's access tokens carry) or "
+                        f"{env.TOKEN_USE}={env.ACCESS_TOKEN_USE} (for an IdP whose access tokens carry no aud), "
+                        "or both")
     if token_use is not None and token_use != env.ACCESS_TOKEN_USE:
         problems.append(f"{env.TOKEN_USE} must be {env.ACCESS_TOKEN_USE} when set (any other value would admit "
                         "ID tokens)")

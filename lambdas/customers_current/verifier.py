@@ -22,19 +22,15 @@ or an answer with no usable signing key) starts the same cooldown. Each fetch ha
 from __future__ import annotations
 
 import base64
-import http.client
-import io
 import json
-import math
-import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 import jwt
-from jwt import PyJWKClient, PyJWKSet
+from jwt import PyJWK, PyJWKClient, PyJWKSet
 from jwt.exceptions import (
     InvalidJTIError,
     InvalidSubjectError,
@@ -42,6 +38,9 @@ from jwt.exceptions import (
     PyJWKClientError,
     PyJWKSetError,
 )
+
+from lambdas import http
+from lambdas.customers_current._pyjwt_compat import ClaimTypeError, StrictJWT
 
 MAX_TOKEN_BYTES: Final = 8 * 1024
 #: One deadline for a whole JWKS fetch: TCP connect, TLS handshake, request, headers and body. DNS resolution
@@ -56,16 +55,11 @@ LEEWAY_SECONDS: Final = 30
 MIN_RSA_BITS: Final = 2048
 _FORBIDDEN_HEADERS: Final = ("jwk", "jku", "x5u", "x5c")
 ASYMMETRIC: Final = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"})
-#: RFC 7519 NumericDate claims: a JSON number (integer or not), never a string.
-_NUMERIC_DATES: Final = ("exp", "nbf", "iat")
-#: Auth0 marks a client-credentials (machine-to-machine) token with ``gty`` and ``sub: <client id>@clients``.
-AUTH0_CLIENT_CREDENTIALS_GTY: Final = "client-credentials"
-AUTH0_CLIENT_SUBJECT_SUFFIX: Final = "@clients"
+#: A client-credentials (machine-to-machine) token is marked with ``gty: client-credentials`` and
+#: ``sub: <client id>@clients`` (Auth0's access-token claims; docs/lambda.md). Refused whichever IdP issued it.
+CLIENT_CREDENTIALS_GTY: Final = "client-credentials"
+CLIENT_SUBJECT_SUFFIX: Final = "@clients"
 _USER_AGENT: Final = "plaid-ready-idp customers-current"
-
-
-class _ClaimTypeError(jwt.InvalidTokenError):
-    """A registered claim has the wrong JSON type."""
 
 
 #: PyJWT's verdicts -> the short, safe category returned as debugMessage (anything else: "invalid token").
@@ -76,7 +70,7 @@ _CATEGORIES: Final = (
     (jwt.InvalidAudienceError, "wrong audience"),
     (jwt.MissingRequiredClaimError, "missing claim"),
     (jwt.InvalidSignatureError, "invalid signature"),
-    (_ClaimTypeError, "invalid claim type"),
+    (ClaimTypeError, "invalid claim type"),
     (InvalidSubjectError, "invalid claim type"),
     (InvalidJTIError, "invalid claim type"),
 )
@@ -106,119 +100,26 @@ class Policy:
     token_use: str | None = None
 
 
-class _StrictJWT(jwt.PyJWT):
-    """PyJWT plus RFC 7519's types for the NumericDate claims: PyJWT validates ``exp``/``nbf``/``iat`` with
-    ``int()``, which also accepts ``"9999999999"``, ``true`` or ``1e3``-style strings. Uses PyJWT's documented
-    hook for payload decoding; runs after the signature is verified, before the claims are validated."""
-
-    def _decode_payload(self, decoded: dict[str, Any]) -> dict[str, Any]:
-        payload = super()._decode_payload(decoded)
-        for name in _NUMERIC_DATES:
-            if name in payload:
-                value = payload[name]
-                if type(value) not in (int, float) or (type(value) is float and not math.isfinite(value)):
-                    raise _ClaimTypeError(f"{name} must be a number")
-        return payload
-
-
-_JWT: Final = _StrictJWT()
+_JWT: Final = StrictJWT()
 
 
 # --- JWKS -----------------------------------------------------------------------------------------------
 
 
-class _FetchError(Exception):
-    """A JWKS fetch failed; the message is short and safe to log (no response content)."""
+class _NotAKeySet(Exception):
+    """A JWKS answer that is JSON but not a key set with a usable signing key; the message is safe to log."""
 
 
-def _remaining(deadline: float) -> float:
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise TimeoutError("deadline exceeded")
-    return left
-
-
-class _DeadlineReader(io.RawIOBase):
-    """The read side of a connected socket where every read waits at most what is left of one deadline,
-    so a peer that drips bytes cannot stretch the total. Passed to ``http.client.HTTPResponse`` as its
-    socket (it calls ``makefile``), which does the HTTP parsing (status, headers, chunked, length)."""
-
-    def __init__(self, sock: socket.socket, deadline: float) -> None:
-        super().__init__()
-        self._sock, self._deadline = sock, deadline
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        self._sock.settimeout(_remaining(self._deadline))
-        return self._sock.recv_into(buffer)
-
-    def makefile(self, mode: str = "rb") -> io.BufferedReader:
-        return io.BufferedReader(self)
-
-
-_tls_context: ssl.SSLContext | None = None
-
-
-def _default_tls() -> ssl.SSLContext:
-    global _tls_context
-    if _tls_context is None:  # built on the first fetch, not at import (loading the CA bundle costs a cold start)
-        _tls_context = ssl.create_default_context()
-    return _tls_context
-
-
-def download(uri: str, deadline_seconds: float, max_bytes: int, tls: ssl.SSLContext | None = None) -> bytes:
-    """GET ``uri`` and return the body of a 200 answer, all within ``deadline_seconds`` and at most
-    ``max_bytes``; redirects are not followed. Raises ``OSError`` (``TimeoutError`` at the deadline),
-    ``http.client.HTTPException`` or ``_FetchError``."""
-    deadline = time.monotonic() + deadline_seconds
-    parts = urlsplit(uri)
-    host, https = parts.hostname or "", parts.scheme == "https"
-    port = parts.port or (443 if https else 80)
-    sock = socket.create_connection((host, port), timeout=_remaining(deadline))
-    try:
-        if https:
-            sock.settimeout(_remaining(deadline))  # bounds the whole handshake (Python >= 3.5 semantics)
-            sock = (tls or _default_tls()).wrap_socket(sock, server_hostname=host)
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        authority = (f"[{host}]" if ":" in host else host) + (f":{parts.port}" if parts.port else "")
-        request = (f"GET {target} HTTP/1.1\r\nHost: {authority}\r\nAccept: application/json\r\n"
-                   f"User-Agent: {_USER_AGENT}\r\nConnection: close\r\n\r\n").encode("ascii")
-        sock.settimeout(_remaining(deadline))
-        sock.sendall(request)  # bounded as a whole by the timeout (Python >= 3.5 semantics)
-        response = http.client.HTTPResponse(_DeadlineReader(sock, deadline))  # type: ignore[arg-type]
-        try:
-            response.begin()
-            if response.status != 200:
-                raise _FetchError(f"HTTP {response.status}")
-            if response.length is not None and response.length > max_bytes:
-                raise _FetchError(f"body over {max_bytes} bytes")
-            body = response.read(max_bytes + 1)
-        finally:
-            response.close()
-        if len(body) > max_bytes:
-            raise _FetchError(f"body over {max_bytes} bytes")
-        return body
-    finally:
-        sock.close()
+def signing_keys(jwk_set: PyJWKSet) -> list[PyJWK]:
+    """The keys a token may be verified with: ``use`` sig or absent, with a ``kid`` (as PyJWKClient selects them)."""
+    return [k for k in jwk_set.keys if k.public_key_use in ("sig", None) and k.key_id]
 
 
 def _reason(exc: BaseException) -> str:
     """A short, safe reason for the log (never response content)."""
-    if isinstance(exc, TimeoutError):
-        return "timed out"
-    if isinstance(exc, _FetchError):
+    if isinstance(exc, http.FetchError | _NotAKeySet):
         return str(exc)
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return "TLS certificate not trusted (SSLCertVerificationError)"
-    if isinstance(exc, OSError):  # before ValueError: some ssl errors are both
-        return f"connection failed ({type(exc).__name__})"
-    if isinstance(exc, http.client.HTTPException):
-        return f"bad HTTP response ({type(exc).__name__})"
-    if isinstance(exc, PyJWKClientError) and "JSON object" in str(exc):
-        return "not a JSON object"
-    if isinstance(exc, (PyJWKClientError, PyJWKSetError)):
+    if isinstance(exc, PyJWKSetError):
         return "no usable signing key"
     return "not JSON"
 
@@ -229,10 +130,15 @@ class JwksClient(PyJWKClient):
     - a maximum age (PyJWKClient's ``lifespan``) with **stale-if-error**: a refetch that fails keeps the
       cached keys serving (counted in ``stale``); a successful one replaces the set;
     - a cooldown after *failed* fetches too (PyJWKClient cools down only after successes);
-    - one total deadline and a size cap per fetch (PyJWKClient's ``timeout`` applies per socket read);
+    - one total deadline and a size cap per fetch (lambdas/http.py; PyJWKClient's ``timeout`` applies per socket
+      read);
     - an answer with no usable signing key is a failed fetch, not a cache entry, so it cannot lock a
       cold instance out until the next cold start;
     - counters for metrics (``fetches``, ``errors``, ``stale``) and the last failure's reason.
+
+    Only PyJWKClient's public API is used: ``fetch_data`` is its documented override point, and
+    ``get_signing_key`` is PyJWT's own lookup (match the ``kid``, else refetch once unless within the cooldown of
+    the last successful fetch) with this client's own clock for that cooldown.
     """
 
     def __init__(self, uri: str, cooldown_seconds: float | None = None, max_age_seconds: float | None = None,
@@ -247,17 +153,25 @@ class JwksClient(PyJWKClient):
         self.stale = 0
         self.last_error: str | None = None
         self._last_failure: float | None = None
+        #: When the key set was last fetched successfully: the unknown-``kid`` cooldown runs from here (PyJWKClient's
+        #: rule, on this client's clock).
+        self._last_fetch: float | None = None
+        self._key_lock = threading.RLock()
 
     def fetch_data(self) -> PyJWKSet:
         if self._last_failure is not None and time.monotonic() - self._last_failure < self.cooldown_duration:
             raise PyJWKClientConnectionError("JWKS endpoint failed recently; in cooldown")
         self.fetches += 1
         try:
-            body = download(self.uri, self.timeout, JWKS_MAX_BYTES, self.ssl_context)
-            jwk_set = PyJWKSet.from_dict(self._as_jwk_set_payload(json.loads(body)))
-            self._get_signing_keys_from_jwk_set(jwk_set)  # raises when the set holds no signing key
-        except (OSError, http.client.HTTPException, _FetchError, ValueError, RecursionError,
-                PyJWKClientError, PyJWKSetError) as exc:
+            body = http.get(self.uri, deadline_seconds=self.timeout, max_bytes=JWKS_MAX_BYTES, tls=self.ssl_context,
+                            user_agent=_USER_AGENT)
+            data = json.loads(body)
+            if not isinstance(data, dict):
+                raise _NotAKeySet("not a JSON object")
+            jwk_set = PyJWKSet.from_dict(data)
+            if not signing_keys(jwk_set):
+                raise _NotAKeySet("no usable signing key")
+        except (http.FetchError, _NotAKeySet, ValueError, RecursionError, PyJWKSetError) as exc:
             self.errors += 1
             self._last_failure = time.monotonic()
             self.last_error = _reason(exc)
@@ -265,7 +179,7 @@ class JwksClient(PyJWKClient):
         self._last_failure = None
         if self.jwk_set_cache is not None:
             self.jwk_set_cache.put(jwk_set)
-        self._last_successful_fetch = time.monotonic()
+        self._last_fetch = time.monotonic()
         return jwk_set
 
     def get_jwk_set(self, refresh: bool = False) -> PyJWKSet:
@@ -278,6 +192,19 @@ class JwksClient(PyJWKClient):
             if not refresh and self.jwk_set_cache is not None and self.jwk_set_cache.is_expired():
                 self.stale += 1  # past its maximum age and the IdP cannot be reached: stale-if-error
             return cached.get_jwk_set()
+
+    def get_signing_key(self, kid: str) -> PyJWK:
+        """The signing key with this ``kid``; an unknown ``kid`` refetches the set once, unless the last successful
+        fetch is within the cooldown (a failed one starts its own, in ``fetch_data``): a flood of forged ``kid``
+        values costs the IdP one request per cooldown at most."""
+        with self._key_lock:
+            key = self.match_kid(self.get_signing_keys(), kid)
+            if key is None and (self._last_fetch is None
+                                or time.monotonic() - self._last_fetch >= self.cooldown_duration):
+                key = self.match_kid(self.get_signing_keys(refresh=True), kid)
+            if key is None:
+                raise PyJWKClientError(f'Unable to find a signing key that matches: "{kid}"')
+            return key
 
 
 def _signing_key(client: JwksClient, kid: str, algorithms: tuple[str, ...]) -> Any:
@@ -317,10 +244,10 @@ def _header(token: str) -> dict[str, Any]:
 def _is_client_token(claims: dict[str, Any], client_id: str) -> bool:
     """A client-credentials token: issued to the client itself, for no end user."""
     gty = claims.get("gty")
-    if gty == AUTH0_CLIENT_CREDENTIALS_GTY or (isinstance(gty, list) and AUTH0_CLIENT_CREDENTIALS_GTY in gty):
+    if gty == CLIENT_CREDENTIALS_GTY or (isinstance(gty, list) and CLIENT_CREDENTIALS_GTY in gty):
         return True
     sub = claims.get("sub")
-    return sub == client_id or sub == client_id + AUTH0_CLIENT_SUBJECT_SUFFIX
+    return sub == client_id or sub == client_id + CLIENT_SUBJECT_SUFFIX
 
 
 def verify(token: str, client: JwksClient, policy: Policy) -> dict[str, Any]:
@@ -351,10 +278,10 @@ def verify(token: str, client: JwksClient, policy: Policy) -> dict[str, Any]:
         raise TokenRejected(category) from None
     if policy.token_use is not None and claims.get("token_use") != policy.token_use:
         raise TokenRejected("not an access token")  # Cognito: an ID token never passes
-    client = claims.get(policy.client_claim)
-    if client is None:
+    issued_to = claims.get(policy.client_claim)
+    if issued_to is None:
         raise TokenRejected("missing claim")
-    if client != policy.client_id:
+    if issued_to != policy.client_id:
         raise TokenRejected("wrong client")
     if _is_client_token(claims, policy.client_id):
         raise TokenRejected("client credentials token")

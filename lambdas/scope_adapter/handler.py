@@ -33,22 +33,22 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import threading
 import time
 from collections.abc import Mapping
-from http.client import HTTPConnection, HTTPSConnection
 from typing import Any, Final
-from urllib.parse import quote, unquote, unquote_plus, urlsplit
+from urllib.parse import quote, unquote, unquote_plus
 
 from aws_lambda_powertools import Logger
 
 import plaid_contract as plaid
+from lambdas import http
 from lambdas.scope_adapter import config as config_mod
 from lambdas.scope_adapter import names
 
-#: The whole discovery fetch (connect, request, headers, body) ends within this many seconds.
+#: The whole discovery fetch (connect, TLS, request, headers, body) ends within this many seconds.
 FETCH_DEADLINE_SECONDS: Final = 2.5
+USER_AGENT: Final = "plaid-ready-idp scope-adapter"
 MAX_DISCOVERY_BYTES: Final = 64 * 1024
 #: After a failed fetch, answer 503 at once for this long instead of waiting on Cognito again.
 FAILURE_COOLDOWN_SECONDS: Final = 5.0
@@ -111,52 +111,17 @@ def _error(status: int, error: str, description: str, headers: Mapping[str, str]
 
 
 def fetch_json(url: str, deadline_seconds: float = FETCH_DEADLINE_SECONDS,
-               max_bytes: int = MAX_DISCOVERY_BYTES) -> Any:
-    """GET ``url`` and parse JSON, all of it (connect, headers, body) within ``deadline_seconds``.
-
-    The socket timeout bounds each operation; a timer shuts the socket down at the deadline, so a server
-    that drips bytes cannot hold the request longer. Raises UpstreamError.
-    """
-    parts = urlsplit(url)
-    cls = HTTPSConnection if parts.scheme == "https" else HTTPConnection
-    conn = cls(parts.hostname or "", parts.port, timeout=deadline_seconds)
-    expired = threading.Event()
-    sockets: list[socket.socket] = []
-
-    def _expire() -> None:
-        expired.set()
-        for sock in sockets:  # the connection hands its socket to the response: keep our own reference
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    timer = threading.Timer(deadline_seconds, _expire)
-    timer.daemon = True
-    timer.start()
+               max_bytes: int = MAX_DISCOVERY_BYTES) -> Any:  # noqa: ANN401 - any JSON
+    """GET ``url`` and parse JSON, all of it (connect, TLS, request, headers, body) within ``deadline_seconds``
+    and at most ``max_bytes`` (lambdas/http.py: no redirect, verified TLS). Raises UpstreamError."""
     try:
-        conn.connect()
-        if conn.sock is not None:
-            sockets.append(conn.sock)
-        if expired.is_set():
-            raise UpstreamError("deadline exceeded")
-        conn.request("GET", parts.path or "/", headers={"Accept": "application/json"})
-        resp = conn.getresponse()
-        body = resp.read(max_bytes + 1)
-        if expired.is_set():
-            raise UpstreamError("deadline exceeded")
-        if resp.status != 200:
-            raise UpstreamError(f"HTTP {resp.status}")
-        if len(body) > max_bytes:
-            raise UpstreamError("document too large")
+        body = http.get(url, deadline_seconds=deadline_seconds, max_bytes=max_bytes, user_agent=USER_AGENT)
+    except http.FetchError as exc:
+        raise UpstreamError(str(exc)) from None
+    try:
         return json.loads(body)
-    except UpstreamError:
-        raise
-    except (OSError, ValueError, RecursionError) as exc:  # socket and HTTP errors, bad or too deeply nested JSON
-        raise UpstreamError("deadline exceeded" if expired.is_set() else type(exc).__name__) from None
-    finally:
-        timer.cancel()
-        conn.close()
+    except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, or nested too deeply
+        raise UpstreamError(f"not JSON ({type(exc).__name__})") from None
 
 
 def adapted_metadata(upstream: Any, cfg: config_mod.Config) -> dict[str, Any]:

@@ -327,7 +327,7 @@ def test_error_bodies_validate_against_fdx_error_schema(idp, rsa):
     ({"JWKS_URI": "http://idp.example/jwks"}, "JWKS_URI must be an https:// URL"),
     ({"TOKEN_CLIENT_ID": ""}, "TOKEN_CLIENT_ID is required"),
     ({"TOKEN_CLIENT_CLAIM": "sub"}, "TOKEN_CLIENT_CLAIM must be one of client_id, azp, cid"),
-    ({"TOKEN_AUDIENCE": ""}, "set TOKEN_AUDIENCE (Auth0, Okta) or TOKEN_USE=access"),
+    ({"TOKEN_AUDIENCE": ""}, "set TOKEN_AUDIENCE (the aud your IdP's access tokens carry) or TOKEN_USE=access"),
     ({"TOKEN_USE": "id"}, "TOKEN_USE must be access"),
     ({"CONSISTENCY_KEY_PREFIX": "fpb\n"}, "CONSISTENCY_KEY_PREFIX must not contain control"),
     ({"TOKEN_ALGORITHMS": "HS256"}, "TOKEN_ALGORITHMS must list asymmetric algorithms only"),

@@ -70,7 +70,8 @@ def test_two_builds_from_scratch_are_byte_identical(two_builds):
 
 def test_package_content(two_builds, arm64):
     names = zipfile.ZipFile(two_builds[0].zip_path).namelist()
-    for needed in ("lambdas/__init__.py", "lambdas/customers_current/handler.py",
+    for needed in ("lambdas/__init__.py", "lambdas/customers_current/handler.py", "lambdas/http.py",
+                   "lambdas/__pycache__/http.cpython-313.pyc",
                    "plaid_contract/__init__.py", "jwt/__init__.py", "aws_lambda_powertools/__init__.py"):
         assert needed in names
     assert names == sorted(names)
@@ -383,6 +384,7 @@ def test_adapter_builds_are_byte_identical(adapter_builds):
 def test_adapter_package_ships_only_its_own_code_with_bytecode(adapter_builds):
     names = zipfile.ZipFile(adapter_builds[0].zip_path).namelist()
     for needed in ("lambdas/__init__.py", "lambdas/scope_adapter/handler.py", "lambdas/scope_adapter/config.py",
+                   "lambdas/http.py", "lambdas/__pycache__/http.cpython-313.pyc",
                    "plaid_contract/__init__.py", "aws_lambda_powertools/__init__.py",
                    "lambdas/scope_adapter/__pycache__/handler.cpython-313.pyc"):
         assert needed in names

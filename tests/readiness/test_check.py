@@ -6,7 +6,8 @@ check fails. The API stage runs against the /customers/current Lambda served by 
 --tls-cert --tls-key` in its own process, and against a misbehaving API. The login is the real authorization
 code flow: a scripted browser completes the provider's own login and consent pages and follows the
 redirect to the check's loopback listener. No output ever holds a token, the code or the client secret.
-Hostile servers and the listener's defences: test_check_hostile.py.
+Hostile servers and the listener's defences: test_check_hostile.py; usage errors: test_check_options.py; units
+(sub shapes, tampering, the bundled schema, redaction, the docs' check list): test_check_units.py.
 """
 
 from __future__ import annotations
@@ -17,26 +18,27 @@ import re
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
-import jsonschema
 import jwt
 import pytest
-import yaml
 
 import plaid_contract as plaid
 from lambdas.customers_current import env as lambda_env
-from readiness import check, check_output, check_schema, check_tokens
+from readiness.check import http as check_http
+from readiness.check import output as check_output
+from readiness.check.model import Stage
+from readiness.check.run import MAX_REQUESTS
+from readiness.check.stages import CHECK_IDS, CHECKS
+from readiness.check.stages.api import WAF_BLOCKED
+from readiness.check.stages.login import AUTHORIZE_PARAMETERS
 from readiness.cli import main as cli_main
 from tests.harness import ROOT
 from tests.lambdas import oidc
-from tests.lambdas.conftest import spec_versions
 from tests.readiness.conftest import (
     ACCOUNT,
     AUDIENCE,
@@ -157,7 +159,7 @@ def sensitive(monkeypatch: pytest.MonkeyPatch) -> set[str]:
     """Every credential the check sends or receives (tokens, code, Basic header), seen by wrapping its HTTP
     function: the output is grepped for each of them."""
     seen: set[str] = {CLIENT_SECRET}
-    real = check.request
+    real = check_http.request
 
     def spy(method: str, url: str, **kwargs):
         auth = (kwargs.get("headers") or {}).get("Authorization", "")
@@ -168,7 +170,7 @@ def sensitive(monkeypatch: pytest.MonkeyPatch) -> set[str]:
         seen.update(v for k, v in (resp.json_object() or {}).items() if isinstance(v, str) and k.endswith("token"))
         return resp
 
-    monkeypatch.setattr(check, "request", spy)
+    monkeypatch.setattr(check_http, "request", spy)
     return seen
 
 
@@ -198,7 +200,7 @@ class Ran:
 
 
 def run(capsys: pytest.CaptureFixture[str], args: list[str], browser: Browser | None = None) -> Ran:
-    code = check.main(args, browser=browser)
+    code = cli_main(["check", *args], browser=browser)
     captured = capsys.readouterr()
     return Ran(code, captured.out, captured.err)
 
@@ -210,8 +212,8 @@ def test_correct_provider_and_lambda_every_check_passes(world, customers_url, ca
                                                         sensitive):
     browser = Browser(world.tls.ca)
     ran = run(capsys, [*world.login_args(), "--customers-url", customers_url, "--json"], browser)
-    assert [c["id"] for c in ran.doc["checks"]] == list(check.CHECK_IDS)
-    assert ran.ids("pass") == set(check.CHECK_IDS), ran.doc
+    assert [c["id"] for c in ran.doc["checks"]] == list(CHECK_IDS)
+    assert ran.ids("pass") == set(CHECK_IDS), ran.doc
     assert ran.doc["verdict"] == "ready" and ran.code == 0
     assert set(ran.doc) == {"checks", "counts", "complete", "verdict", "not_seen"}
     assert ran.doc["counts"] == {"pass": 16, "fail": 0, "warn": 0, "skip": 0} and ran.doc["complete"] is True
@@ -226,7 +228,7 @@ def test_correct_provider_and_lambda_every_check_passes(world, customers_url, ca
     (line,) = ran.err.splitlines()
     assert line.startswith(f"authorize_url: {world.good.issuer}/auth?")
     pairs = urllib.parse.parse_qsl(urllib.parse.urlsplit(line.split(" ", 1)[1]).query)
-    assert [k for k, _ in pairs] == [*plaid.AUTHORIZE_PARAMETERS, "nonce"] == list(check.AUTHORIZE_PARAMETERS)
+    assert [k for k, _ in pairs] == [*plaid.AUTHORIZE_PARAMETERS, "nonce"] == list(AUTHORIZE_PARAMETERS)
     query = dict(pairs)
     assert {k: query[k] for k in plaid.AUTHORIZE_PARAMETERS if k != "state"} == {
         "response_type": plaid.AUTHORIZE_RESPONSE_TYPE, "client_id": CLIENT_ID,
@@ -243,9 +245,9 @@ def test_text_output_has_stages_rows_and_verdict(world, capsys, sensitive):
     assert ran.code == 0
     lines = ran.out.splitlines()
     assert lines[0] == f"Plaid live check of {world.good.discovery_url}"
-    for stage in check.Stage:
+    for stage in Stage:
         assert stage.value in lines
-    for spec in check.CHECKS:
+    for spec in CHECKS:
         status = "SKIP" if spec.id in API_IDS else "PASS"
         row = next(i for i, x in enumerate(lines) if x.split()[1:2] == [spec.id])
         assert lines[row] == f"  {status:<6} {spec.id:<22} {spec.requirement}"
@@ -314,7 +316,7 @@ def test_each_misconfiguration_fails_exactly_its_check(world, name, capsys, sens
     assert ran.ids("fail") == {expected}, ran.doc
     assert seen in ran.detail(expected)
     assert ran.ids("skip") == API_IDS | consequences, ran.doc
-    assert ran.ids("pass") == set(check.CHECK_IDS) - {expected} - API_IDS - consequences
+    assert ran.ids("pass") == set(CHECK_IDS) - {expected} - API_IDS - consequences
     assert ran.code == 1 and ran.doc["verdict"] == "not ready"
     if name == "JWKS without kid":  # the token still verifies, with the key that has no kid
         assert "verified with a JWKS key without kid" in ran.detail("TOKEN-JWT")
@@ -368,7 +370,7 @@ def test_api_without_a_login_runs_only_the_no_token_check(world, tls_server, cap
     ran = run(capsys, ["--discovery-url", world.good.discovery_url, "--cacert", str(world.tls.ca),
                        "--customers-url", f"{api.url}/customers/current", "--json"])
     assert ran.status()["API-REJECTS-NO-TOKEN"] == "warn"
-    assert ran.detail("API-REJECTS-NO-TOKEN") == f"no token: {check.WAF_BLOCKED}"
+    assert ran.detail("API-REJECTS-NO-TOKEN") == f"no token: {WAF_BLOCKED}"
     assert ran.status()["API-CUSTOMERS-CURRENT"] == ran.status()["API-REJECTS-BAD-TOKEN"] == "skip"
     assert ran.code == 0 and ran.doc["verdict"] == "ready as far as checked"
 
@@ -378,7 +380,7 @@ def test_api_answering_403_to_a_token_is_a_warning_not_a_pass(world, tls_server,
     ran = run(capsys, [*world.login_args(), "--customers-url", f"{api.url}/customers/current", "--json"],
               Browser(world.tls.ca))
     assert ran.ids("warn") == API_IDS and ran.ids("fail") == set() and ran.code == 0
-    assert ran.detail("API-CUSTOMERS-CURRENT") == f"with the access token: {check.WAF_BLOCKED}"
+    assert ran.detail("API-CUSTOMERS-CURRENT") == f"with the access token: {WAF_BLOCKED}"
 
 
 def test_api_answering_500_fails(world, tls_server, capsys):
@@ -426,18 +428,18 @@ def test_api_answers_nested_too_deeply_are_failures_not_crashes(world, tls_serve
 
 
 def test_a_full_run_makes_max_requests_and_no_more(world, customers_url, capsys, monkeypatch):
-    """docs/check.md's whole-run bound counts check.MAX_REQUESTS requests, each within --timeout."""
+    """docs/check.md's whole-run bound counts MAX_REQUESTS requests, each within --timeout."""
     sent: list[str] = []
-    real = check.request
+    real = check_http.request
 
     def counting(method: str, url: str, **kwargs):
         sent.append(method)
         return real(method, url, **kwargs)
 
-    monkeypatch.setattr(check, "request", counting)
+    monkeypatch.setattr(check_http, "request", counting)
     ran = run(capsys, [*world.login_args(), "--customers-url", customers_url, "--json"], Browser(world.tls.ca))
     assert ran.doc["counts"]["pass"] == 16
-    assert len(sent) == check.MAX_REQUESTS == 9
+    assert len(sent) == MAX_REQUESTS == 9
 
 
 # --- refresh-token rotation (issue #22) -------------------------------------------------------------------
@@ -500,7 +502,7 @@ def test_stack_outputs_and_secret_arn(world, customers_url, aws, tmp_path, capsy
                                    "issuer": world.good.issuer, "audience": AUDIENCE}))
     ran = run(capsys, ["--stack", "dev", "--outputs", str(outputs), "--secret-arn", arn, "--cacert",
                        str(world.tls.ca), "--redirect-port", str(world.port), "--json"], Browser(world.tls.ca))
-    assert ran.ids("pass") == set(check.CHECK_IDS), ran.doc
+    assert ran.ids("pass") == set(CHECK_IDS), ran.doc
     assert ran.code == 0
     ran.assert_no_leak(sensitive)
 
@@ -548,7 +550,7 @@ def test_wrong_client_secret_fails_client_auth(world, monkeypatch, capsys, sensi
     assert ran.ids("fail") == {"TOKEN-CLIENT-AUTH"}
     assert ran.detail("TOKEN-CLIENT-AUTH").startswith("code exchange with client_secret_basic: HTTP 401 invalid_client")
     assert ran.detail("TOKEN-CLIENT-AUTH").endswith("(the client secret or client authentication method is wrong)")
-    assert all(ran.status()[s.id] == "skip" for s in check.CHECKS if s.stage is check.Stage.LOGIN
+    assert all(ran.status()[s.id] == "skip" for s in CHECKS if s.stage is Stage.LOGIN
                and s.id != "TOKEN-CLIENT-AUTH")
     ran.assert_no_leak(sensitive | {wrong})
 
@@ -629,207 +631,6 @@ def test_a_browser_that_breaks_is_reported(world, capsys):
     assert ran.detail("TOKEN-CLIENT-AUTH") == "login: the login did not reach the redirect (RuntimeError)"
 
 
-# --- usage errors -----------------------------------------------------------------------------------
-
-DOC = "https://127.0.0.1:1/.well-known/openid-configuration"  # never contacted: usage errors come first
-
-
-@pytest.mark.parametrize(("args", "message"), [
-    ([], "give --discovery-url URL or --stack NAME"),
-    (["--discovery-url", "http://127.0.0.1/.well-known/openid-configuration"],
-     "--discovery-url must be an https:// URL (Plaid calls it over TLS)"),
-    (["--discovery-url", "not a url"], "--discovery-url must be an https:// URL (Plaid calls it over TLS)"),
-    (["--discovery-url", "https://idp.example"],
-     "--discovery-url must be the discovery document's URL (ending in /.well-known/openid-configuration), "
-     "not the issuer"),
-    (["--discovery-url", "https://u:p@idp.example/.well-known/openid-configuration"],
-     "--discovery-url must not carry credentials"),
-    (["--discovery-url", DOC, "--client-secret-env", SECRET_ENV],
-     "the login needs --client-id (Plaid's client id at the IdP)"),
-    (["--discovery-url", DOC, "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET],
-     "there is no --client-secret: a secret never goes on the command line (shell history, process lists); "
-     "use --client-secret-env NAME or --secret-arn ARN"),
-    (["--discovery-url", DOC, f"--client-secret={CLIENT_SECRET}"],
-     "there is no --client-secret: a secret never goes on the command line (shell history, process lists); "
-     "use --client-secret-env NAME or --secret-arn ARN"),
-    (["--discovery-url", DOC, "--password", CLIENT_SECRET], "unrecognized arguments (see --help)"),
-    (["--discovery-url", DOC, "--client-id", CLIENT_ID, "--client-secret-env", CLIENT_SECRET],
-     "--client-secret-env takes the NAME of an environment variable (letters, digits, _), not the secret itself"),
-    (["--discovery-url", DOC, "--client-id", CLIENT_ID, "--client-secret-env", "PLAID_CHECK_UNSET_VARIABLE"],
-     "--client-secret-env: that environment variable is not set or is empty"),
-    (["--discovery-url", DOC, "--client-id", CLIENT_ID, "--client-secret-env", SECRET_ENV, "--secret-arn", "x"],
-     "give --client-secret-env or --secret-arn, not both"),
-    (["--discovery-url", DOC, "--client-id", CLIENT_ID, "--secret-arn", "my-secret"],
-     "--secret-arn must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)"),
-    (["--discovery-url", DOC, "--redirect-port", "99999"], "--redirect-port must be a whole number from 1 to 65535"),
-    (["--discovery-url", DOC, "--redirect-host", "evil.example"], "--redirect-host must be 127.0.0.1 or localhost"),
-    (["--discovery-url", DOC, "--login-timeout", "0"], "--login-timeout must be a whole number from 1 to 3600"),
-    (["--discovery-url", DOC, "--timeout", "ten"], "--timeout must be a whole number from 1 to 120"),
-    (["--discovery-url", DOC, "--customers-url", "http://127.0.0.1:8080/customers/current"],
-     "--customers-url must be an https:// URL (Plaid calls it over TLS)"),
-    (["--discovery-url", DOC, "--cacert", "/nonexistent/ca.pem"], "--cacert: no such file"),
-    (["--discovery-url", DOC, "--stack", "dev"], "give --discovery-url or --stack, not both"),
-    (["--stack", "../../etc"], "--stack: a stack name has letters, digits, '.', '_' and '-' only"),
-    (["--discovery-url", DOC, "--client-id", "has space"],
-     "--client-id must be 1-256 printable characters without spaces"),
-    (["--discovery-url", DOC + "\x1b[2J"], "--discovery-url must not contain spaces or control characters"),
-    (["--discovery-url", DOC, "--login-command", "true"],
-     "--login-command drives the login: give the client secret too (--client-secret-env NAME or --secret-arn ARN)"),
-    (["--discovery-url", DOC, "--client-id", CLIENT_ID, "--client-secret-env", SECRET_ENV, "--login-command", ""],
-     "--login-command: empty command"),
-    (["--discovery-url", DOC, "--client-id", CLIENT_ID, "--client-secret-env", SECRET_ENV,
-      "--login-command", "login 'unbalanced"], "--login-command: unbalanced quotes or a trailing backslash"),
-    (["--discovery-url", DOC, "--client-id", CLIENT_ID, "--client-secret-env", SECRET_ENV,
-      "--login-command", "/nonexistent/plaid-login --user x"],
-     "--login-command: its program is not found (give a path or a program on PATH)"),
-])
-def test_usage_errors_exit_2_with_one_line_and_no_value(capsys, args, message):
-    code = cli_main(["check", *args])
-    captured = capsys.readouterr()
-    assert code == 2 and captured.out == ""
-    assert captured.err.splitlines() == [f"plaid-ready check: error: {message}"]
-    assert CLIENT_SECRET not in captured.err
-
-
-def test_missing_stack_outputs_file_says_how_to_write_it(capsys):
-    code = check.main(["--stack", "no-such-stack"])
-    err = capsys.readouterr().err
-    path = ROOT / "stacks" / "no-such-stack.outputs.json"
-    assert code == 2 and err.splitlines() == [
-        f"plaid-ready check: error: stack outputs not found: {path} (write it with "
-        f"`pulumi stack output --json -s no-such-stack > {path}`)"]
-
-
-@pytest.mark.parametrize(("content", "message"), [
-    ("not json", "stack outputs are not readable JSON"),
-    ("[1, 2]", "stack outputs must be a JSON object of output names to values"),
-    ('{"client_id": "x"}', "the stack outputs have no discovery_url"),
-    ('{"discovery_url": "[secret]"}', "the stack outputs have no discovery_url"),
-])
-def test_bad_stack_outputs_are_usage_errors(tmp_path, capsys, content, message):
-    path = tmp_path / "outputs.json"
-    path.write_text(content)
-    assert check.main(["--stack", "dev", "--outputs", str(path)]) == 2
-    (line,) = capsys.readouterr().err.splitlines()
-    assert line.startswith(f"plaid-ready check: error: {message}")
-
-
-def test_cacert_that_is_not_a_certificate(tmp_path, capsys):
-    bad = tmp_path / "ca.pem"
-    bad.write_text("not a certificate")
-    assert check.main(["--discovery-url", DOC, "--cacert", str(bad)]) == 2
-    assert capsys.readouterr().err.splitlines() == [
-        "plaid-ready check: error: --cacert: not a readable PEM CA certificate"]
-
-
-def test_busy_redirect_port_is_a_usage_error(capsys):
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen()
-        port = busy.getsockname()[1]
-        code = check.main(["--discovery-url", DOC, "--client-id", CLIENT_ID, "--client-secret-env", SECRET_ENV,
-                           "--redirect-port", str(port)])
-    (line,) = capsys.readouterr().err.splitlines()
-    assert code == 2 and line.startswith(f"plaid-ready check: error: cannot listen on 127.0.0.1:{port} (")
-
-
-def test_help_exits_0(capsys):
-    assert check.main(["--help"]) == 0
-    out = capsys.readouterr().out
-    assert "--client-secret-env NAME" in out and "--secret-arn ARN" in out
-
-
-# --- units: sub shapes, tampering, the bundled schema, the listener, redaction -------------------------
-
-
-@pytest.mark.parametrize(("sub", "status"), [
-    (ACCOUNT, "pass"), ("auth0|64f1c2d3e4b5a6", "pass"), ("00u1abcdEFGH2345x697", "pass"),
-    ("3f2b9c4e-1a2b-4c3d-8e9f-0a1b2c3d4e5f", "pass"),
-    ("abcde", "fail"), ("abcdef", "fail"), ("jane.doe@example.com", "fail"), ("+15551234567", "fail"),
-    ("+1 (555) 123-4567", "fail"), ("555-123-4567", "fail"), ("5551234567", "warn"),
-])
-def test_sub_shapes(sub, status):
-    assert check_tokens.sub_shape(sub)[0].value == status
-
-
-def test_tampered_jwt_changes_the_payload_and_keeps_header_and_signature():
-    token = jwt.encode({"sub": ACCOUNT, "exp": 2_000_000_000}, "k" * 32, algorithm="HS256")
-    bad = check_tokens.tampered(token)
-    assert bad != token
-    assert bad.split(".")[0] == token.split(".")[0] and bad.split(".")[2] == token.split(".")[2]
-    assert jwt.decode(bad, options={"verify_signature": False})["sub"] == f"{ACCOUNT}-tampered"
-    opaque = "A" * 20 + "b" * 20
-    assert check_tokens.tampered(opaque) != opaque and len(check_tokens.tampered(opaque)) == len(opaque)
-
-
-BODIES = [{"customerId": ACCOUNT}, {"customerId": ACCOUNT, "extra": 1}, {"customerId": 42}, {}, [],
-          {"customerId": "x" * plaid.CUSTOMER_ID_MAX_LENGTH}, {"customerId": "x" * (plaid.CUSTOMER_ID_MAX_LENGTH + 1)},
-          {"customerId": None}, "customerId"]
-
-
-def _customer_schema(path: Path) -> dict:
-    """Plaid's Customer schema from corex.yaml, Identifier inlined (as tests.lambdas.conftest does, with the C
-    YAML loader where available: the files are large)."""
-    doc = yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
-    schemas = doc["components"]["schemas"]
-    ref = doc["paths"]["/customers/current"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
-    customer = schemas[ref["$ref"].rsplit("/", 1)[-1]]
-    props = {k: schemas[v["$ref"].rsplit("/", 1)[-1]] if "$ref" in v else v for k, v in customer["properties"].items()}
-    return {**customer, "properties": props}
-
-
-def test_bundled_customer_schema_is_plaids_in_every_spec_version():
-    versions = spec_versions()
-    if not versions:
-        pytest.skip("../shared/plaid-spec is absent (a user's clone has none); CI checks this")
-    for path in versions:
-        spec = _customer_schema(path)
-        assert spec["type"] == check_schema.CUSTOMER_SCHEMA["type"]
-        assert spec["required"] == check_schema.CUSTOMER_SCHEMA["required"]
-        assert set(spec["properties"]) == set(check_schema.CUSTOMER_SCHEMA["properties"])
-        prop = spec["properties"]["customerId"]
-        assert {k: prop[k] for k in ("type", "maxLength")} == check_schema.CUSTOMER_SCHEMA["properties"]["customerId"]
-        for body in BODIES:  # the bundled validator agrees with jsonschema on Plaid's own schema
-            valid = jsonschema.Draft202012Validator(spec).is_valid(body)
-            assert (check_schema.problems(body) == []) == valid, (path, body)
-
-
-def test_callback_listener_keeps_the_first_answer_with_its_state_and_serves_nothing_else():
-    from readiness.check_login import CallbackListener
-
-    listener = CallbackListener(0)
-    try:
-        listener.start("s1")
-        base = listener.redirect_uri.removesuffix("/callback")
-        with pytest.raises(urllib.error.HTTPError) as other:
-            urllib.request.urlopen(f"{base}/favicon.ico", timeout=5)
-        assert other.value.code == 404
-        for forged in ("?code=c0&state=s2", "?code=c0", "?error=access_denied&state=", "?state=s1x&code=c0"):
-            with pytest.raises(urllib.error.HTTPError) as wrong:
-                urllib.request.urlopen(f"{listener.redirect_uri}{forged}", timeout=5)
-            assert wrong.value.code == 400 and b"ignored" in wrong.value.read()
-        assert listener.wait(0.1) is None and listener.ignored == 4
-        assert urllib.request.urlopen(f"{listener.redirect_uri}?code=c1&state=s1", timeout=5).status == 200
-        with pytest.raises(urllib.error.HTTPError) as again:
-            urllib.request.urlopen(f"{listener.redirect_uri}?code=c2&state=s1", timeout=5)
-        assert again.value.code == 409
-        result = listener.wait(1)
-        assert result is not None and (result.code, result.error) == ("c1", None)
-    finally:
-        listener.close()
-    assert not any(t.name == "plaid-ready-check-callback" and t.is_alive() for t in threading.enumerate())
-
-
-def test_redaction_replaces_every_known_credential():
-    opts = check.Options(discovery_url=DOC, client_id=CLIENT_ID, secret=CLIENT_SECRET, customers_url=None,
-                         cacert=None, redirect_port=1, redirect_host="127.0.0.1", login_timeout=1, timeout=1,
-                         json=True, secret_source=None, secret_arn_hint=None)
-    runner = check._Run(opts, None, None)
-    runner.sensitive.add("tok-123456789")
-    assert runner.redact(f"a {CLIENT_SECRET} b tok-123456789") == "a [redacted] b [redacted]"
-    assert CLIENT_SECRET not in repr(opts)
-
-
 def _normalized(text: str) -> list[str]:
     text = re.sub(r"127\.0\.0\.1(:|%3A)\d+", r"127.0.0.1\1PORT", text)
     return re.sub(r"(state|nonce)=[A-Za-z0-9_-]+", r"\1=RANDOM", text).splitlines()
@@ -850,17 +651,3 @@ def test_docs_show_real_runs(world, customers_url, capsys, marker, provider):
     expected, code = _doc_run(marker)
     assert _normalized(ran.err + ran.out) == expected
     assert ran.code == code
-
-
-def test_docs_list_every_check_id():
-    text = (ROOT / "docs" / "check.md").read_text()
-    for check_id in check.CHECK_IDS:
-        assert f"`{check_id}`" in text, check_id
-
-
-def test_docs_state_plaids_authorize_request_and_the_bounds_as_the_code_does():
-    text = (ROOT / "docs" / "check.md").read_text()
-    sentence = re.search(r"Plaid documents its authorize request as exactly (.+?), with no", text, re.S).group(1)
-    assert re.findall(r"`([a-z_]+)[=`]", sentence) == list(plaid.AUTHORIZE_PARAMETERS)
-    assert f"**A run makes at most {check.MAX_REQUESTS} requests**" in text
-    assert f"{check.MAX_REQUESTS + 1} × `--timeout`" in text  # the requests and the Secrets Manager read

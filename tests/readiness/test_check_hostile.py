@@ -26,8 +26,15 @@ from pathlib import Path
 import pytest
 
 import plaid_contract as plaid
-from readiness import check, check_http, check_login, check_output, check_tokens
-from readiness.check_model import CheckStatus
+from readiness.check import http as check_http
+from readiness.check import loopback as check_login
+from readiness.check import output as check_output
+from readiness.check import tokens as check_tokens
+from readiness.check.model import CheckStatus
+from readiness.check.options import Options
+from readiness.check.run import Run
+from readiness.check.stages import login
+from readiness.cli import main as cli_main
 from tests.harness import ROOT
 from tests.lambdas import oidc
 from tests.readiness.conftest import CLIENT_ID, CLIENT_SECRET, Browser, Op, Tls, start_providers, stop_providers
@@ -85,7 +92,7 @@ class Ran:
 
 def run(capsys: pytest.CaptureFixture[str], args: list[str], browser: Callable[[str], None] | None = None) -> Ran:
     started = time.monotonic()
-    code = check.main(args, browser=browser)
+    code = cli_main(["check", *args], browser=browser)
     seconds = time.monotonic() - started
     captured = capsys.readouterr()
     return Ran(code, captured.out, captured.err, seconds)
@@ -640,10 +647,10 @@ def test_a_jwt_with_deeply_nested_parts_is_not_a_jwt_and_does_not_verify():
      "(granted scopes: openid; the IdP dropped offline_access from the granted scopes)"),
 ])
 def test_granted_scopes_are_reported_under_refresh_issued(tokens, status, detail):
-    opts = check.Options(discovery_url="https://idp.example/.well-known/openid-configuration", client_id=CLIENT_ID,
-                         secret=None, customers_url=None, cacert=None, redirect_port=1, redirect_host="127.0.0.1",
-                         login_timeout=1, timeout=1, json=True, secret_source=None, secret_arn_hint=None)
-    runner = check._Run(opts, None, None)
-    runner._refresh_issued(tokens)
-    result = runner.results["TOKEN-REFRESH-ISSUED"]
+    opts = Options(discovery_url="https://idp.example/.well-known/openid-configuration", client_id=CLIENT_ID,
+                   secret=None, customers_url=None, cacert=None, redirect_port=1, redirect_host="127.0.0.1",
+                   login_timeout=1, timeout=1, json=True, secret_source=None, secret_arn_hint=None)
+    runner = Run(opts, None, None)
+    runner.tokens = tokens
+    result = login.refresh_issued(runner)
     assert (result.status, result.detail) == (status, detail)

@@ -26,8 +26,9 @@ import yaml
 
 import plaid_contract as plaid
 from readiness import compare
-from readiness.compare import Comparison, render_text
+from readiness.compare import Comparison, planning, render_text
 from readiness.compare_model import read_plan
+from readiness.exit_codes import ExitCode
 from tests.harness import ROOT
 
 STACK, PROD = "auth0-example", "auth0-prod"
@@ -201,7 +202,7 @@ def test_row_customers_url_base_path(cases):
         "(api.basePath): Plaid keeps calling the URL it was given, so its calls fail (403 at the WAF, or 404); give "
         "Plaid the new URL before merging and keep the old path answering until Plaid switches.",
     ]
-    assert code == compare.EXIT_PLAID_BREAKING
+    assert code == ExitCode.PLAID_BREAKING
 
 
 def test_row_customers_url_stage(cases):
@@ -209,7 +210,7 @@ def test_row_customers_url_stage(cases):
     assert _impact(text)[0] == (
         "BREAKING API stage live -> v2 (api.stageName): without a custom domain the stage is part of the execute-api "
         "URL Plaid calls, so its calls fail; give Plaid the new URL before merging.")
-    assert code == compare.EXIT_PLAID_BREAKING
+    assert code == ExitCode.PLAID_BREAKING
 
 
 def test_row_customers_url_custom_domain(cases):
@@ -217,7 +218,7 @@ def test_row_customers_url_custom_domain(cases):
     assert "BREAKING /customers/current URL https://fdx.firstplatypus.example/fdx/v6/customers/current -> " \
            "https://api.firstplatypus.example/fdx/v6/customers/current: Plaid keeps calling the URL it was given; " \
            "give Plaid the new URL before merging and keep the old one answering until Plaid switches." in _impact(text)
-    assert code == compare.EXIT_PLAID_BREAKING
+    assert code == ExitCode.PLAID_BREAKING
 
 
 def test_row_discovery_url_and_issuer(cases):
@@ -226,7 +227,7 @@ def test_row_discovery_url_and_issuer(cases):
     assert impact[0].startswith(
         "BREAKING Issuer https://first-platypus-dev.us.auth0.com/ -> https://first-platypus-new.us.auth0.com/ (with "
         "it the OIDC discovery URL, JWKS URI, authorization endpoint, token endpoint): Plaid's registration")
-    assert code == compare.EXIT_PLAID_BREAKING
+    assert code == ExitCode.PLAID_BREAKING
 
 
 def test_row_audience(cases):
@@ -234,7 +235,7 @@ def test_row_audience(cases):
     assert any(ln.startswith("BREAKING Access-token audience https://api.firstplatypus.example/fdx -> "
                              "https://api.firstplatypus.example/fdx/v2: the Lambda then accepts only the new aud")
                for ln in _impact(text)), text
-    assert code == compare.EXIT_PLAID_BREAKING
+    assert code == ExitCode.PLAID_BREAKING
 
 
 def test_row_client_secret(cases):
@@ -243,7 +244,7 @@ def test_row_client_secret(cases):
         "BREAKING Plaid's client secret is rotated (clientSecret.version 1 -> 2): the old secret stops working when "
         "this deploys; tell Plaid before merging and hand over the new value from Secrets Manager at the cut-over.",
     ]
-    assert code == compare.EXIT_PLAID_BREAKING
+    assert code == ExitCode.PLAID_BREAKING
     resources = _section(text, "Resource changes")
     assert resources[0] == ("+- REPLACE random:index/randomBytes:RandomBytes  fpb-plaid-credentials-value  "
                             "(replaced because keepers.version cannot change in place)")
@@ -253,7 +254,7 @@ def test_row_client_secret(cases):
 def test_row_client_id_renamed_stateful_resources_are_replacements(cases):
     out, code = case(cases, "rename", "json")
     doc = json.loads(out)
-    assert code == compare.EXIT_PLAID_BREAKING
+    assert code == ExitCode.PLAID_BREAKING
     assert [(x["severity"], x["message"]) for x in doc["plaidImpact"]] == [
         ("breaking", "Plaid's OAuth client fpb-plaid-client is replaced (renamed fpb-plaid-client -> "
                      "fpbank-plaid-client): a new client id and secret, so Plaid's registration breaks; give Plaid "
@@ -278,7 +279,7 @@ def test_row_scopes(cases):
     text, code = case(cases, "scopes")
     assert "BREAKING Refresh tokens (offline access) true -> false (fpb-api): without refresh tokens every linked " \
            "user must re-link when the access token expires." in _impact(text)
-    assert code == compare.EXIT_NOT_READY  # a rule newly fails (offline_access is required)
+    assert code == ExitCode.NOT_READY  # a rule newly fails (offline_access is required)
 
 
 def test_row_token_lifetimes(cases):
@@ -288,7 +289,7 @@ def test_row_token_lifetimes(cases):
         "longer-lived token stays usable longer after a user revokes access (see Readiness changes).",
     ]
     assert _section(text, "Readiness changes")[0].split()[:4] == ["AUTH0-AT-LIFETIME", "pass", "->", "FAIL"]
-    assert code == compare.EXIT_NOT_READY
+    assert code == ExitCode.NOT_READY
     assert "tokenLifetime: 900 -> 3600" in _section(text, "Resource changes")
 
 
@@ -298,7 +299,7 @@ def test_row_consistency_key(cases):
         "BREAKING Consistency-key prefix (none) -> fpb-: every customerId Plaid has stored changes, so Plaid sees "
         "every linked user as a new customer; keep the old prefix, or agree a migration with Plaid before merging.",
     ]
-    assert code == compare.EXIT_PLAID_BREAKING
+    assert code == ExitCode.PLAID_BREAKING
     assert _section(text, "Readiness changes") == ["none"]
     assert _section(text, "Resource changes") == [
         "~ update aws:lambda/function:Function  fpb-customers-fn",
@@ -311,7 +312,7 @@ def test_row_signing_algorithm(cases):
     assert ("BREAKING Access-token signing algorithm RS256 -> PS256 (fpb-api): Plaid and the Lambda verify signatures "
             "with the algorithm they were set up for, so tokens signed otherwise are refused; tell Plaid before "
             "merging and make sure the Lambda accepts the new algorithm.") in _impact(text)
-    assert code in (compare.EXIT_PLAID_BREAKING, compare.EXIT_NOT_READY)
+    assert code in (ExitCode.PLAID_BREAKING, ExitCode.NOT_READY)
 
 
 def test_row_allowlist_ranges(cases):
@@ -322,7 +323,7 @@ def test_row_allowlist_ranges(cases):
         "(Plaid asks data providers never to remove its ranges).",
     ]
     assert _section(text, "Readiness changes")[0].split()[:4] == ["API-PLAID-IPS", "pass", "->", "FAIL"]
-    assert code == compare.EXIT_NOT_READY  # a rule newly fails: that wins over the breaking change
+    assert code == ExitCode.NOT_READY  # a rule newly fails: that wins over the breaking change
 
 
 def test_row_mtls(cases):
@@ -333,7 +334,7 @@ def test_row_mtls(cases):
         "4FN5lrtKmcqYspEUEnK.snTqYe4eJcsIZ: Plaid's calls fail the TLS handshake unless the new truststore still "
         "holds the CA of Plaid's client certificate; check it, then acknowledge.",
     ]
-    assert code == compare.EXIT_PLAID_BREAKING
+    assert code == ExitCode.PLAID_BREAKING
 
 
 def test_every_row_of_the_docs_table_has_its_test():
@@ -354,7 +355,7 @@ def test_advisory_rows_keep_their_label(cases):
     text, code = case(cases, "advisory")
     rows = [ln for ln in _section(text, "Readiness changes") if ln.startswith("API-ALARM-SUBSCRIBER")]
     assert rows and rows[0].split()[:5] == ["API-ALARM-SUBSCRIBER", "pass", "->", "FAIL", "(advisory)"]
-    assert code == compare.EXIT_OK and "Verdict: nothing here breaks Plaid (exit 0)." in text
+    assert code == ExitCode.OK and "Verdict: nothing here breaks Plaid (exit 0)." in text
     md, _ = case(cases, "advisory", "markdown")
     assert "| `API-ALARM-SUBSCRIBER` | pass | **FAIL** (advisory) |" in md
     row = next(r for r in json.loads(case(cases, "advisory", "json")[0])["readinessChanges"]
@@ -365,13 +366,13 @@ def test_advisory_rows_keep_their_label(cases):
 def test_comment_only_change_in_another_checkout_prints_no_changes(cases):
     for fmt in ("text", "markdown"):
         text, code = case(cases, "comment", fmt)
-        assert code == compare.EXIT_OK and "no changes" in text and "Plaid impact" not in text
+        assert code == ExitCode.OK and "no changes" in text and "Plaid impact" not in text
     assert json.loads(case(cases, "comment", "json")[0])["noChanges"] is True
 
 
 def test_markdown_keeps_impact_and_readiness_visible_and_folds_resources(cases):
     md, code = case(cases, "prefix", "markdown")
-    assert code == compare.EXIT_PLAID_BREAKING
+    assert code == ExitCode.PLAID_BREAKING
     details = md.index("<details>")
     assert md.index("**Plaid impact**") < details and md.index("**Readiness changes**") < details
     assert "- **BREAKS PLAID**: Consistency-key prefix (none) -> fpb-:" in md
@@ -380,7 +381,7 @@ def test_markdown_keeps_impact_and_readiness_visible_and_folds_resources(cases):
 
 def test_json_lists_the_same_impact(cases):
     doc = json.loads(case(cases, "prefix", "json")[0])
-    assert doc["schemaVersion"] == 1 and doc["exitCode"] == compare.EXIT_PLAID_BREAKING and doc["newStack"] is False
+    assert doc["schemaVersion"] == 1 and doc["exitCode"] == ExitCode.PLAID_BREAKING and doc["newStack"] is False
     assert [(x["severity"], x["kind"]) for x in doc["plaidImpact"]] == [("breaking", "consistency-key")]
     assert doc["resourceChanges"] == [{
         "action": "update", "type": "aws:lambda/function:Function", "name": "fpb-customers-fn",
@@ -476,7 +477,7 @@ def test_row_redirect_uris_through_a_git_revision(hostile):
         f"BREAKING Redirect URI {EXTRA_REDIRECT} removed: Plaid's authorization requests that use it now fail "
         "(redirect_uri mismatch); keep it unless Plaid confirmed in writing it no longer uses it.",
     ]
-    assert code == compare.EXIT_PLAID_BREAKING
+    assert code == ExitCode.PLAID_BREAKING
     assert f'callbacks: removed ["{EXTRA_REDIRECT}"]' in _section(text, "Resource changes")
 
 
@@ -524,7 +525,7 @@ def new_stack(tmp_path_factory):
 def test_a_stack_the_base_does_not_have_is_a_new_stack(new_stack):
     _, comp = new_stack
     text = compare.render_text(comp)
-    assert comp.exit_code == compare.EXIT_OK and comp.new_stack
+    assert comp.exit_code == ExitCode.OK and comp.new_stack
     assert text.splitlines()[0] == ("Stack 'auth0-new': new stack (not in HEAD) -> working tree: every resource is a "
                                     "create (an offline plan; not a diff against live state)")
     assert _impact(text) == ["none: a new stack; nothing has been given to Plaid yet"]
@@ -539,14 +540,14 @@ def test_a_new_stack_that_is_not_ready_exits_1(new_stack, tmp_path_factory):
     (repo / "stacks" / "Pulumi.auth0-short.yaml").write_text(
         (repo / "stacks" / f"Pulumi.{STACK}.yaml").read_text() + "  plaid-ready-idp:scopes: [openid]\n")
     text, code = compare.run(repo, "auth0-short", "HEAD")
-    assert code == compare.EXIT_NOT_READY
+    assert code == ExitCode.NOT_READY
     assert text.splitlines()[-1].startswith("Verdict: new stack, NOT READY for Plaid: ")
 
 
 def test_bad_revision_is_a_usage_error(new_stack):
     repo, _ = new_stack
     text, code = compare.run(repo, STACK, "no-such-branch")
-    assert code == compare.EXIT_USAGE
+    assert code == ExitCode.USAGE
     assert text == ("--compare no-such-branch: not a git revision of this repository, nor a file (try a branch, "
                     "tag or commit such as origin/main or HEAD~1)")
 
@@ -574,7 +575,7 @@ def test_head_from_a_saved_plan_plans_only_the_base(base_plans, tmp_path):
             r["inputs"]["environment"]["variables"]["CONSISTENCY_KEY_PREFIX"] = "fpb-"
     head.write_text(json.dumps(doc))
     text, code = compare.run(ROOT, STACK, str(base_plans[STACK]), "text", head=str(head))
-    assert code == compare.EXIT_PLAID_BREAKING
+    assert code == ExitCode.PLAID_BREAKING
     assert text.splitlines()[0].endswith("-> plan pr.json (--head) (offline plans of both; not a diff against live "
                                          "state)")
     assert _impact(text)[0].startswith("BREAKING Consistency-key prefix (none) -> fpb-")
@@ -587,7 +588,7 @@ def test_a_committed_build_link_in_the_base_is_never_followed(tmp_path):
     project = tmp_path / "project"
     (project / ".build" / "lambda" / "k").mkdir(parents=True)
     (project / ".build" / "lambda" / "k" / "customers_current.zip").write_bytes(b"zip")
-    assert compare._seed_build_cache(project, base) is True
+    assert planning._seed_build_cache(project, base) is True
     assert not (base / ".build").is_symlink()
     assert (base / ".build" / "lambda" / "k" / "customers_current.zip").read_bytes() == b"zip"
     assert list((base / "elsewhere").iterdir()) == []
@@ -599,6 +600,6 @@ def test_a_duplicate_key_in_the_changed_stack_file_is_refused(base_plans, tmp_pa
     stack_file = tree / "stacks" / f"Pulumi.{STACK}.yaml"
     stack_file.write_text(stack_file.read_text() + "  aws:region: us-west-2\n")
     text, code = compare.run(tree, STACK, str(base_plans[STACK]))
-    assert code == compare.EXIT_USAGE
+    assert code == ExitCode.USAGE
     assert text.startswith(f"stack '{STACK}' at working tree: Pulumi.{STACK}.yaml: duplicate key aws:region (lines 4 "
                            "and 25)"), text

@@ -12,6 +12,7 @@ import plaid_contract as plaid
 from readiness import compare
 from readiness.compare_model import SECRET, UNKNOWN, flatten, read_plan
 from readiness.compare_replace import CREATE_ONLY, replace_reasons
+from readiness.exit_codes import ExitCode
 from readiness.rules.secrets import STATEFUL_TYPES
 
 
@@ -49,7 +50,7 @@ def test_new_audience_replaces_the_auth0_api_and_breaks_plaid():
     assert comp.resources[0].replace_because == ["identifier"] and comp.resources[0].stateful
     assert [x.message.split(":")[0] for x in comp.impact] == [
         "Auth0 API b-api is replaced (changed identifier)", "Access-token audience https"]
-    assert comp.exit_code == compare.EXIT_PLAID_BREAKING
+    assert comp.exit_code == ExitCode.PLAID_BREAKING
     assert "(replaced because identifier cannot change in place; STATEFUL: its state is lost)" in \
         compare.render_text(comp)
 
@@ -114,8 +115,8 @@ def test_newly_failing_rule_wins_over_a_breaking_change():
                readiness=[{**rule, "status": "fail"}])
     comp = _compare(old, new)
     assert comp.newly_failing == ["R"] and comp.breaking
-    assert comp.exit_code == compare.EXIT_NOT_READY
+    assert comp.exit_code == ExitCode.NOT_READY
     # An advisory rule that fails does not.
     advisory = _doc([("auth0:index/client:Client", "c", {"callbacks": ["https://a.example/cb"]})],
                     readiness=[{**rule, "status": "fail", "mandatory": False}])
-    assert _compare(old, advisory).exit_code == compare.EXIT_PLAID_BREAKING
+    assert _compare(old, advisory).exit_code == ExitCode.PLAID_BREAKING

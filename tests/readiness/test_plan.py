@@ -112,13 +112,13 @@ def test_json_documents_are_indented_whole(example: PlanReport):
 
 
 def test_long_plain_strings_are_shortened_with_their_length():
-    from readiness.plan import MAX_TEXT, _rendered
+    from readiness.plan.values import MAX_TEXT, rendered
 
     text = "x" * (MAX_TEXT + 50)
-    (line,) = _rendered("description", text, "  ", None)
+    (line,) = rendered("description", text, "  ", None)
     assert line == f'  description: "{"x" * MAX_TEXT}…" ({MAX_TEXT + 50} chars)'
     doc = json.dumps({"k": "y" * (MAX_TEXT + 50)})
-    assert any("y" * (MAX_TEXT + 50) in line for line in _rendered("policy", doc, "  ", None))
+    assert any("y" * (MAX_TEXT + 50) in line for line in rendered("policy", doc, "  ", None))
 
 
 def test_cli_exit_0_and_json(tmp_path: Path):

@@ -1,4 +1,5 @@
-"""``plaid-ready check``'s command line: options validated, the client secret resolved (docs/check.md).
+"""``plaid-ready check``'s command line (docs/check.md): its arguments in the CLI's one argparse tree
+(readiness/cli.py), then validated into :class:`Options`, the client secret resolved (readiness.check.client_secret).
 
 Every problem is a :class:`UsageError` whose message is one line that never holds a value given (a value
 could be a secret pasted in the wrong place).
@@ -8,18 +9,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shlex
 import shutil
-import threading
 import urllib.parse
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, NoReturn
 
-from readiness.check_login import HOST_NAMES
+from readiness.check import client_secret
+from readiness.check.errors import UsageError
+from readiness.check.loopback import HOST_NAMES
 
 DEFAULT_REDIRECT_PORT: Final = 8765
 DEFAULT_LOGIN_TIMEOUT: Final = 300
@@ -30,23 +30,33 @@ OIDC_DISCOVERY_SUFFIX: Final = "/.well-known/openid-configuration"
 WELL_KNOWN: Final = "/.well-known/"
 #: Where ``--stack NAME`` looks for ``pulumi stack output --json -s NAME`` by default (see docs/check.md).
 STACK_OUTPUTS: Final = "stacks/{stack}.outputs.json"
+#: The one way to pass a secret that is refused by name, with how to pass it instead.
+NO_CLIENT_SECRET: Final = ("there is no --client-secret: a secret never goes on the command line (shell history, "
+                           "process lists); use --client-secret-env NAME or --secret-arn ARN")
+#: The check subcommand's description in --help.
+DESCRIPTION: Final = ("Live check of a deployed IdP and customers API, as Plaid's Validator would run it. "
+                      "See docs/check.md.")
+
+__all__ = ["Options", "UsageError", "add_arguments", "options_from", "usage_error"]
 
 
-class UsageError(Exception):
-    """A problem with the command line or its inputs (exit 2). The message never holds a value given."""
+def usage_error(message: str) -> NoReturn:
+    """How the check's parser reports a usage error: a :class:`UsageError`, never an argument's value."""
+    if message.startswith("unrecognized arguments"):
+        message = "unrecognized arguments (see --help)"  # argparse would echo them, maybe a secret
+    raise UsageError(message)
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        if message.startswith("unrecognized arguments"):
-            message = "unrecognized arguments (see --help)"  # argparse would echo them, maybe a secret
-        raise UsageError(message)
+class _RefuseClientSecret(argparse.Action):
+    """``--client-secret`` (not shown in --help): refused with :data:`NO_CLIENT_SECRET`, whatever follows it."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> NoReturn:
+        raise UsageError(NO_CLIENT_SECRET)
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="plaid-ready check", allow_abbrev=False,
-                description="Live check of a deployed IdP and customers API, as Plaid's Validator would run it. "
-                            "See docs/check.md.")
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The check's arguments, on its subparser (``allow_abbrev=False``: an abbreviation is unrecognized)."""
     src = p.add_argument_group("what to check")
     src.add_argument("--discovery-url", metavar="URL",
                      help="the OIDC discovery document (https://.../.well-known/openid-configuration)")
@@ -63,8 +73,8 @@ def _parser() -> argparse.ArgumentParser:
     login.add_argument("--redirect-port", metavar="N", default=str(DEFAULT_REDIRECT_PORT),
                        help=f"loopback callback port: http://127.0.0.1:N/callback (default {DEFAULT_REDIRECT_PORT})")
     login.add_argument("--redirect-host", metavar="HOST", default=HOST_NAMES[0],
-                       help=f"host in the redirect URI: {' or '.join(HOST_NAMES)} (Cognito accepts http:// only for "
-                            "localhost); the listener is always on 127.0.0.1")
+                       help=f"host in the redirect URI: {' or '.join(HOST_NAMES)} (some IdPs accept http:// only for "
+                            "localhost: docs/check.md); the listener is always on 127.0.0.1")
     login.add_argument("--login-timeout", metavar="SECONDS", default=str(DEFAULT_LOGIN_TIMEOUT),
                        help=f"how long to wait for the browser's redirect (default {DEFAULT_LOGIN_TIMEOUT})")
     login.add_argument("--login-command", metavar="CMD",
@@ -74,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", metavar="SECONDS", default=str(DEFAULT_TIMEOUT),
                    help=f"deadline of each request: DNS, connection, TLS, headers and body (default {DEFAULT_TIMEOUT})")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    return p
+    p.add_argument("--client-secret", nargs="?", action=_RefuseClientSecret, help=argparse.SUPPRESS)
 
 
 @dataclass
@@ -116,7 +126,7 @@ def _https_url(value: str, name: str) -> str:
 
 def _project_dir() -> Path:
     here = Path.cwd()
-    return here if (here / "Pulumi.yaml").is_file() else Path(__file__).resolve().parent.parent
+    return here if (here / "Pulumi.yaml").is_file() else Path(__file__).resolve().parents[2]
 
 
 def _stack_outputs(stack: str | None, path: Path | None) -> dict[str, Any]:
@@ -141,65 +151,6 @@ def _output(outputs: dict[str, Any], key: str) -> str | None:
     return value if isinstance(value, str) and value and value != "[secret]" else None
 
 
-def _secret_from_env(name: str) -> str:
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,255}", name):
-        raise UsageError("--client-secret-env takes the NAME of an environment variable (letters, digits, _), "
-                         "not the secret itself")
-    value = os.environ.get(name, "")
-    if not value.strip():
-        raise UsageError("--client-secret-env: that environment variable is not set or is empty")
-    return value.strip()
-
-
-def _secret_from_arn(arn: str, timeout: float) -> str:
-    """The secret, read within ``timeout`` seconds in all (boto3's own timeouts bound each read only)."""
-    match = re.fullmatch(r"arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):\d{12}:secret:[A-Za-z0-9/_+=.@-]+", arn)
-    if not match:
-        raise UsageError("--secret-arn must be a Secrets Manager secret ARN "
-                         "(arn:aws:secretsmanager:<region>:<account>:secret:<name>)")
-    import boto3
-    from botocore.config import Config
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
-
-    config = Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 2, "mode": "standard"})
-    outcome: dict[str, Any] = {}
-
-    def fetch() -> None:
-        try:
-            outcome["value"] = boto3.client("secretsmanager", region_name=match.group(1),
-                                            config=config).get_secret_value(SecretId=arn)
-        except Exception as exc:  # noqa: BLE001 - judged below
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=fetch, name="plaid-ready-check-secret", daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if worker.is_alive():
-        raise UsageError(f"--secret-arn: Secrets Manager did not answer within {timeout:g} s")
-    exc = outcome.get("error")
-    if isinstance(exc, NoCredentialsError):
-        raise UsageError("--secret-arn: no AWS credentials (set AWS_PROFILE or role credentials)")
-    if isinstance(exc, ClientError):
-        code = exc.response.get("Error", {}).get("Code", "error")
-        raise UsageError(f"--secret-arn: Secrets Manager answered {code}")
-    if exc is not None:
-        kind = type(exc).__name__ if isinstance(exc, BotoCoreError) else "unexpected error"
-        raise UsageError(f"--secret-arn: cannot read the secret ({kind})")
-    text = outcome["value"].get("SecretString")
-    if not isinstance(text, str) or not text.strip():
-        raise UsageError("--secret-arn: the secret has no string value")
-    try:
-        doc = json.loads(text)
-    except (ValueError, RecursionError):
-        return text.strip()
-    if isinstance(doc, dict):
-        secret = doc.get("client_secret")
-        if not isinstance(secret, str) or not secret:
-            raise UsageError("--secret-arn: the secret is JSON without a client_secret string")
-        return secret
-    raise UsageError("--secret-arn: the secret is neither a JSON object nor a plain string")
-
-
 def _login_command(value: str) -> list[str]:
     try:
         argv = shlex.split(value)
@@ -212,13 +163,8 @@ def _login_command(value: str) -> list[str]:
     return argv
 
 
-def parse_options(argv: Sequence[str]) -> Options:
-    """The command line, validated; secrets resolved. Raises UsageError (message safe to print)."""
-    for arg in argv:
-        if arg == "--client-secret" or arg.startswith("--client-secret="):
-            raise UsageError("there is no --client-secret: a secret never goes on the command line (shell history, "
-                             "process lists); use --client-secret-env NAME or --secret-arn ARN")
-    args = _parser().parse_args(list(argv))
+def options_from(args: argparse.Namespace) -> Options:
+    """The parsed command line, validated; secrets resolved. Raises UsageError (message safe to print)."""
     timeout = _int(args.timeout, "--timeout", 1, MAX_TIMEOUT)
     outputs: dict[str, Any] = {}
     if args.stack is not None or args.outputs is not None:
@@ -259,9 +205,9 @@ def parse_options(argv: Sequence[str]) -> Options:
         raise UsageError("--cacert: no such file")
     secret, source = None, None
     if args.client_secret_env is not None:
-        secret, source = _secret_from_env(args.client_secret_env), "environment variable"
+        secret, source = client_secret.from_env(args.client_secret_env), "environment variable"
     elif args.secret_arn is not None:
-        secret, source = _secret_from_arn(args.secret_arn, timeout), "Secrets Manager"
+        secret, source = client_secret.from_arn(args.secret_arn, timeout), "Secrets Manager"
     return Options(discovery_url=discovery_url, client_id=client_id, secret=secret, customers_url=customers_url,
                    cacert=args.cacert, redirect_port=redirect_port, redirect_host=args.redirect_host,
                    login_timeout=login_timeout, timeout=timeout,

@@ -9,6 +9,10 @@ the body all happen within ``timeout`` seconds in total: the request runs in a w
 deadline passes the caller stops waiting and shuts the worker's socket down, so a server that drips its
 headers one byte at a time cannot hold the check longer than the timeout (a per-read timeout alone would
 let it). Errors are :class:`NetworkError` with a message that is safe to print (no URL credentials, no body).
+
+**A bounded number of requests.** :class:`Client` is what a run uses: one TLS context, the deadline of each
+request, and a budget of requests (readiness.check.run.MAX_REQUESTS); a request past the budget is a bug in the
+check, never sent. This is the command line's one HTTP client; the Lambdas have theirs (lambdas/http.py).
 """
 
 from __future__ import annotations
@@ -206,3 +210,23 @@ def request(method: str, url: str, *, context: ssl.SSLContext, timeout: float,
         raise NetworkError(_describe(attempt.error, timeout))
     assert attempt.response is not None
     return attempt.response
+
+
+class Client:
+    """HTTPS for one run: ``context`` for TLS, ``timeout`` seconds for each request (:func:`request`), at most
+    ``max_requests`` requests. ``sent`` counts them."""
+
+    def __init__(self, context: ssl.SSLContext, timeout: float, max_requests: int) -> None:
+        self.context = context
+        self.timeout = timeout
+        self.max_requests = max_requests
+        self.sent = 0
+
+    def send(self, method: str, url: str, headers: Mapping[str, str] | None = None,
+             form: Mapping[str, str] | None = None) -> Response:
+        """One request within the deadline. Raises :class:`NetworkError`; RuntimeError past the budget (a bug:
+        docs/check.md states the whole-run bound from it)."""
+        self.sent += 1
+        if self.sent > self.max_requests:
+            raise RuntimeError(f"a run makes at most {self.max_requests} requests (docs/check.md, Bounds)")
+        return request(method, url, context=self.context, timeout=self.timeout, headers=headers, form=form)

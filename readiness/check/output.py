@@ -13,8 +13,8 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any, Final
 
-from readiness.check_model import CheckResult, CheckStatus, Stage
-from readiness.check_options import Options
+from readiness.check.model import CheckResult, CheckStatus, Stage
+from readiness.check.options import Options
 
 READY: Final = "ready"
 READY_AS_FAR_AS_CHECKED: Final = "ready as far as checked"

@@ -13,7 +13,7 @@ import jwt
 
 import plaid_contract as plaid
 from lambdas.customers_current.verifier import ASYMMETRIC
-from readiness.check_model import CheckStatus
+from readiness.check.model import CheckStatus
 
 #: Clock skew allowed when verifying tokens.
 LEEWAY_SECONDS: Final = 60
@@ -32,6 +32,11 @@ def shown(value: Any, limit: int = 120) -> str:  # noqa: ANN401 - any JSON value
         text = json.dumps(value)
         return text if len(text) <= limit else text[:limit - len(ELLIPSIS)] + ELLIPSIS
     return "(a JSON array)" if isinstance(value, list) else "(a JSON object)"
+
+
+def count(n: int, noun: str) -> str:
+    """``1 key``, ``2 keys``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def b64url_json(part: str) -> Any:  # noqa: ANN401 - any JSON

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import collections
 import hmac
+import io
 import os
 import signal
 import socket
@@ -24,7 +25,7 @@ import subprocess
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Final
+from typing import Any, Final, cast
 from urllib.parse import parse_qs, urlsplit
 
 CALLBACK_PATH: Final = "/callback"
@@ -224,9 +225,10 @@ class LoginCommand:
         tail: collections.deque[bytes] = collections.deque()
         size = [0]
 
+        output = cast(io.BufferedReader, proc.stdout)  # stdout=PIPE, unbuffered=False: a BufferedReader
+
         def read() -> None:
-            assert proc.stdout is not None
-            for chunk in iter(lambda: proc.stdout.read1(4096), b""):
+            for chunk in iter(lambda: output.read1(4096), b""):
                 tail.append(chunk)
                 size[0] += len(chunk)
                 while size[0] - len(tail[0]) >= COMMAND_TAIL_BYTES:
