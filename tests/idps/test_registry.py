@@ -22,10 +22,6 @@ from tests.harness import ROOT
 SCANNED = ("plaid_contract", "components", "readiness", "policy", "lambdas/customers_current", "__main__.py")
 #: The files outside an IdP's package allowed to name IdPs in code: the registry (it imports each package).
 ALLOWED = {"components/idps/__init__.py"}
-#: Files another change (issue #19 part B, branch wt-commands) makes IdP-neutral. Each must still name an IdP:
-#: when it no longer does, this test fails until the entry is removed, so the list cannot go stale.
-PENDING = {"readiness/check.py", "readiness/check_options.py", "lambdas/customers_current/config.py",
-           "lambdas/customers_current/verifier.py"}
 IDP_NAME = re.compile(r"auth0|okta|cognito", re.IGNORECASE)
 
 
@@ -81,18 +77,15 @@ def _in_an_idp_package(rel: str) -> bool:
 
 
 def test_idps_are_named_in_code_only_in_their_packages_and_the_registry():
-    offenders, still_pending = {}, set()
+    offenders = {}
     for path in _scanned_files():
         rel = path.relative_to(ROOT).as_posix()
         if _in_an_idp_package(rel) or rel in ALLOWED:
             continue
         hits = names_in_code(path.read_text())
-        if rel in PENDING and hits:
-            still_pending.add(rel)
-        elif hits:
+        if hits:
             offenders[rel] = hits[:3]
     assert offenders == {}
-    assert still_pending == PENDING, f"no longer naming an IdP: remove from PENDING: {PENDING - still_pending}"
     assert len(ALLOWED) <= 3
 
 

@@ -325,6 +325,7 @@ def test_the_rules_judge_what_is_inside_the_customers_api_component(example):
     from components.customers_api import TYPE
 
     assert api.CUSTOMERS_API == TYPE
-    inside = {r.name for r in Context(example.resources).within(TYPE)}
-    assert {"fpb-customers", "fpb-customers-fn", "fpb-customers-allowlist-acl", "fpb-customers-allowlist-ipv4"} <= inside
-    assert not any(r.type.startswith(("auth0:", "aws:secretsmanager/")) for r in Context(example.resources).within(TYPE))
+    inside = Context(example.resources).within(TYPE)
+    assert {"fpb-customers", "fpb-customers-fn", "fpb-customers-allowlist-acl", "fpb-customers-allowlist-ipv4"} <= {
+        r.name for r in inside}
+    assert not any(r.type.startswith(("auth0:", "aws:secretsmanager/")) for r in inside)
