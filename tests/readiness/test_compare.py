@@ -129,7 +129,7 @@ def _prod_domain(repo: Path) -> None:
 
 
 def _signing_alg(repo: Path) -> None:
-    _edit(repo, "components/auth0.py", 'signing_alg="RS256"', 'signing_alg="PS256"')
+    _edit(repo, "components/idps/auth0/component.py", 'signing_alg="RS256"', 'signing_alg="PS256"')
 
 
 def _range(repo: Path) -> None:
