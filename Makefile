@@ -7,7 +7,7 @@ STACK  ?= auth0-example
 BIN    := $(VENV)/bin
 OIDC   := tests/lambdas/oidc_provider
 
-.PHONY: plan test lint bench install node-deps clean
+.PHONY: plan test lint bench install node-deps clean mutation
 
 install: $(VENV)/.installed
 
@@ -42,6 +42,17 @@ test: install node-deps lint
 bench: install
 	$(BIN)/python benchmarks/bench_plan.py
 	$(BIN)/python benchmarks/bench_lambda.py
+
+# Mutation testing of the security-critical modules (mutmut; not part of `make test`; docs/testing.md).
+# Groups are in tools/mutation.toml; `make mutation MODULES=verifier` runs one (several: MODULES="verifier rules").
+# Incremental: results are kept in .mutation/<group>/. MUTATION_JOBS=2 runs two mutants at a time (default 1).
+MODULES ?=
+mutation: install node-deps $(VENV)/.mutation-installed
+	$(BIN)/python tools/mutation.py $(MODULES)
+
+$(VENV)/.mutation-installed: $(VENV)/.installed pyproject.toml
+	$(BIN)/python -m pip install --disable-pip-version-check --quiet -e '.[dev,mutation]'
+	touch $@
 
 clean:
 	rm -rf $(VENV) .build $(OIDC)/node_modules .pytest_cache .ruff_cache
