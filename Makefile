@@ -45,10 +45,12 @@ bench: install
 
 # Mutation testing of the security-critical modules (mutmut; not part of `make test`; docs/testing.md).
 # Groups are in tools/mutation.toml; `make mutation MODULES=verifier` runs one (several: MODULES="verifier rules").
-# Incremental: results are kept in .mutation/<group>/. MUTATION_JOBS=2 runs two mutants at a time (default 1).
+# ONLY='readiness.rules.auth0.*' tests only the mutants whose names match. Incremental: results are kept in
+# .mutation/<group>/. MUTATION_JOBS=2 runs two mutants at a time (default 1).
 MODULES ?=
+ONLY ?=
 mutation: install node-deps $(VENV)/.mutation-installed
-	$(BIN)/python tools/mutation.py $(MODULES)
+	$(BIN)/python tools/mutation.py $(foreach p,$(ONLY),--only '$(p)') $(MODULES)
 
 $(VENV)/.mutation-installed: $(VENV)/.installed pyproject.toml
 	$(BIN)/python -m pip install --disable-pip-version-check --quiet -e '.[dev,mutation]'
