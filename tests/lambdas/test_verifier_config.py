@@ -63,3 +63,20 @@ def test_algorithms_list_is_trimmed_and_kept_in_order():
 def test_a_prefix_of_32_characters_is_accepted_and_kept_verbatim():
     assert config.load(env("https://idp.example/jwks.json", CONSISTENCY_KEY_PREFIX=" " + "p" * 31)).key_prefix == \
         " " + "p" * 31
+
+
+@pytest.mark.parametrize(("over", "message"), [
+    ({"TOKEN_CLIENT_CLAIM": "sub"}, "TOKEN_CLIENT_CLAIM must be one of client_id, azp, cid (the claim naming the "
+                                    "token's client: client_id for Auth0's RFC 9068 profile and Cognito, azp for "
+                                    "Auth0's default profile, cid for Okta)"),
+    ({"TOKEN_USE": "id"}, "TOKEN_USE must be access when set (any other value would admit ID tokens)"),
+    ({"CONSISTENCY_KEY_PREFIX": "fpb\u200b"}, "CONSISTENCY_KEY_PREFIX must not contain control or invisible "
+                                              "characters"),
+])
+def test_each_bad_setting_is_explained(over, message):
+    assert problems(env("https://idp.example/jwks.json", **over)) == message
+
+
+def test_cognito_mode_needs_no_audience():
+    loaded = config.load(env("https://idp.example/jwks.json", TOKEN_AUDIENCE="", TOKEN_USE="access"))
+    assert (loaded.policy.audience, loaded.policy.token_use) == (None, "access")
