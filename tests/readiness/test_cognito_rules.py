@@ -314,7 +314,11 @@ def test_adapter_row_names_only_the_problem_there_is(base):
     assert row.declared.endswith("PUBLIC_BASE_URL=(known after apply); UPSTREAM_BASE_URL not https")
     both_routes = [r for r in base["dev"] if r.type != "aws:apigateway/resource:Resource"]
     row = results(both_routes, "dev")["COGNITO-ADAPTER"].finding
-    assert row.declared.endswith("; no route for /.well-known/openid-configuration, /oauth2/authorize")
+    assert row.declared.endswith("PUBLIC_BASE_URL=(known after apply); no route for "
+                                 "/.well-known/openid-configuration, /oauth2/authorize")
+    two = adapter_env(lambda v: v.update(UPSTREAM_BASE_URL="http://a.example", UPSTREAM_ISSUER="http://b.example"))
+    row = results(two(base["dev"]), "dev")["COGNITO-ADAPTER"].finding
+    assert row.declared.endswith("PUBLIC_BASE_URL=(known after apply); UPSTREAM_ISSUER, UPSTREAM_BASE_URL not https")
 
 
 def test_generated_secret_stored_in_plain_text_fails_the_secret_rule(base):
