@@ -9,6 +9,7 @@ import json
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -168,3 +169,76 @@ def _not_http() -> Iterator[str]:
 def test_an_answer_that_is_not_http_is_logged_as_a_bad_http_response():
     with _not_http() as url:
         assert _reason(verifier.JwksClient(url), "k") == "bad HTTP response (BadStatusLine)"
+
+
+# --- the JWKS request itself ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def _recording(reply: bytes | None, family: socket.AddressFamily = socket.AF_INET) -> Iterator[tuple[int, list]]:
+    """A server on the loopback answering one connection: records what the client sent, answers ``reply`` (or
+    nothing: it holds the connection silent until the client gives up)."""
+    host = "::1" if family == socket.AF_INET6 else "127.0.0.1"
+    listener = socket.create_server((host, 0), family=family)
+    listener.settimeout(5)
+    seen: list[bytes] = []
+
+    def serve() -> None:
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        with conn:
+            conn.settimeout(5)
+            try:
+                if reply is None:
+                    conn.recv(4096)  # a TLS ClientHello, left unanswered ...
+                    conn.recv(1)  # ... until the client gives up (or 5 s pass)
+                    return
+                seen.append(conn.recv(65536))
+                conn.sendall(reply)
+            except OSError:
+                pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1], seen
+    finally:
+        listener.close()
+        thread.join(timeout=6)
+
+
+def _jwks_reply(key) -> bytes:
+    body = json.dumps({"keys": [key.jwk()]}).encode()
+    return (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + str(len(body)).encode()
+            + b"\r\nConnection: close\r\n\r\n" + body)
+
+
+@pytest.mark.parametrize(("path", "target"), [("/keys/jwks.json?tenant=fpb&v=2", "/keys/jwks.json?tenant=fpb&v=2"),
+                                              ("/.well-known/jwks.json", "/.well-known/jwks.json"), ("", "/")])
+def test_the_jwks_request_asks_for_the_configured_path_and_host(rsa, path, target):
+    with _recording(_jwks_reply(rsa)) as (port, seen):
+        body = verifier.download(f"http://127.0.0.1:{port}{path}", 2.0, verifier.JWKS_MAX_BYTES)
+    assert json.loads(body)["keys"][0]["kid"] == rsa.kid
+    request = seen[0].decode("ascii")
+    assert request.startswith(f"GET {target} HTTP/1.1\r\n")
+    assert f"\r\nHost: 127.0.0.1:{port}\r\n" in request
+
+
+def test_an_ipv6_jwks_host_is_bracketed_in_the_host_header(rsa):
+    try:
+        socket.create_server(("::1", 0), family=socket.AF_INET6).close()
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    with _recording(_jwks_reply(rsa), socket.AF_INET6) as (port, seen):
+        verifier.download(f"http://[::1]:{port}/jwks.json", 2.0, verifier.JWKS_MAX_BYTES)
+    assert f"\r\nHost: [::1]:{port}\r\n" in seen[0].decode("ascii")
+
+
+def test_a_tls_handshake_that_never_completes_is_bounded_by_the_deadline():
+    with _recording(None) as (port, _):
+        start = time.monotonic()
+        with pytest.raises(OSError):  # TimeoutError (an OSError) at the deadline
+            verifier.download(f"https://127.0.0.1:{port}/jwks.json", 0.5, verifier.JWKS_MAX_BYTES)
+        assert time.monotonic() - start < 2.0
