@@ -1,5 +1,6 @@
-"""The customers-API WAF rows at their edges (found by `make mutation`): how the web ACL is tied to the stage,
-entries that are not CIDRs, rules that do not allow, and a Lambda environment that is not a map."""
+"""The customers-API rows at their edges (found by `make mutation`): how the web ACL is tied to the stage,
+entries that are not CIDRs, rules that do not allow, a Lambda environment that is not a map, and whether
+CloudWatch can use the error alarm's topic (its key, its policy, topics named by ARN)."""
 
 from __future__ import annotations
 
@@ -99,3 +100,105 @@ def test_a_lambda_environment_that_is_not_a_map_fails_the_token_client_row(decla
 
     finding = row(each(declared, api_rules.FUNCTION, unknown_env), "API-TOKEN-CLIENT")
     assert finding.status is Status.FAIL
+
+
+# --- API-ERROR-ALARM: the alarm's topic must be usable by CloudWatch ------------------------------------------
+
+ERROR_ALARM = "fpb-customers-monitoring-lambda-error-rate"
+TOPIC_NAME = "fpb-dev-customers-api-alarms"
+TOPIC_ARN = f"arn:aws:sns:us-east-1:111122223333:{TOPIC_NAME}"
+
+
+def alarm_row(resources):
+    return row(resources, "API-ERROR-ALARM")
+
+
+def test_the_example_alarm_notifies_a_topic_cloudwatch_can_use(declared):
+    finding = alarm_row(declared)
+    assert finding.status is Status.PASS
+    assert finding.declared == (f"{ERROR_ALARM}: Lambda error rate > 2% notifies fpb-customers-monitoring-alarms "
+                                "(key fpb-customers-monitoring-alarms-key), which CloudWatch can use")
+
+
+@pytest.mark.parametrize("kms", ["alias/aws/sns", "aws/sns"])
+def test_a_topic_under_the_aws_managed_key_fails(declared, kms):
+    finding = alarm_row(each(declared, api_rules.TOPIC, lambda r: r.inputs.update(kmsMasterKeyId=kms)))
+    assert finding.status is Status.FAIL
+    assert finding.declared == ("fpb-customers-monitoring-alarms is encrypted with the AWS-managed SNS key, whose "
+                                "policy CloudWatch cannot use: every alarm action would fail silently")
+
+
+def test_a_topic_under_a_key_not_in_the_stack_fails(declared):
+    def foreign(r):
+        r.inputs["kmsMasterKeyId"] = "arn:aws:kms:us-east-1:111122223333:key/0000"
+        r.dependencies = []
+
+    finding = alarm_row(each(declared, api_rules.TOPIC, foreign))
+    assert finding.status is Status.FAIL and "encrypted with a key not declared in this stack" in finding.declared
+
+
+@pytest.mark.parametrize(("policy", "problem"), [
+    (None, "has the default key policy, which CloudWatch cannot use"),
+    (rpc.UNKNOWN, "policy unknown until apply, cannot be judged"),
+    ("{not json", "has the default key policy, which CloudWatch cannot use"),
+    ('{"Statement": [{"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"}, '
+     '"Action": ["kms:Decrypt"]}]}', "policy does not let cloudwatch.amazonaws.com use it"),
+    ('{"Statement": [{"Effect": "Deny", "Principal": {"Service": "cloudwatch.amazonaws.com"}, '
+     '"Action": ["kms:Decrypt", "kms:GenerateDataKey*"]}]}', "policy does not let cloudwatch.amazonaws.com use it"),
+])
+def test_the_topic_key_policy_must_let_cloudwatch_decrypt_and_generate_data_keys(declared, policy, problem):
+    key = next(r for r in declared if r.type == api_rules.TOPIC)
+    linked = {d for d in key.dependencies}
+    changed = each(declared, api_rules.KMS_KEY,
+                   lambda r: r.inputs.update(policy=policy) if r.urn in linked else None)
+    finding = alarm_row(changed)
+    assert finding.status is Status.FAIL and problem in finding.declared
+
+
+def test_an_unencrypted_topic_is_accepted_and_shown_as_such(declared):
+    def plain(r):
+        r.inputs.pop("kmsMasterKeyId", None)
+        r.dependencies = []
+
+    finding = alarm_row(each(declared, api_rules.TOPIC, plain))
+    assert finding.status is Status.PASS and "fpb-customers-monitoring-alarms (unencrypted)" in finding.declared
+
+
+def test_a_topic_policy_that_does_not_let_cloudwatch_publish_fails(declared):
+    deny = '{"Statement": [{"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, ' \
+           '"Action": "sns:Publish"}]}'
+    finding = alarm_row(each(declared, api_rules.TOPIC_POLICY, lambda r: r.inputs.update(policy=deny)))
+    assert finding.status is Status.FAIL
+    assert finding.declared == "fpb-customers-monitoring-alarms: topic policy does not let cloudwatch.amazonaws.com " \
+                               "publish"
+
+
+def _by_arn(actions):
+    def change(r):
+        if r.type == api_rules.ALARM:
+            r.dependencies = []
+            r.inputs["alarmActions"] = actions
+    return change
+
+
+def test_an_alarm_naming_the_topic_by_arn_finds_it(declared):
+    changed = copy.deepcopy(declared)
+    for r in changed:
+        _by_arn([TOPIC_ARN])(r)
+    assert alarm_row(changed).status is Status.PASS
+
+
+def test_an_alarm_notifying_only_topics_outside_the_stack_is_not_judged(declared):
+    changed = copy.deepcopy(declared)
+    for r in changed:
+        _by_arn(["arn:aws:sns:us-east-1:111122223333:someone-elses-topic"])(r)
+    finding = alarm_row(changed)
+    assert finding.status is Status.PASS
+    assert finding.declared.endswith("; 1 topic(s) outside this stack, not judged")
+
+
+def test_an_alarm_with_no_action_fails(declared):
+    changed = copy.deepcopy(declared)
+    for r in changed:
+        _by_arn([])(r)
+    assert alarm_row(changed).status is Status.FAIL
