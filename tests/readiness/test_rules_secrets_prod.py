@@ -48,3 +48,15 @@ def test_a_deleted_client_secret_is_recoverable_for_30_days(prod, days, status):
     assert row.status is status
     if status is Status.FAIL:
         assert row.declared == f"recovery window under 30 days: {secret.name}"
+
+
+@pytest.mark.parametrize(("length", "status"), [(32, Status.PASS), (31, Status.FAIL), (None, Status.FAIL)])
+def test_the_client_secret_takes_32_csprng_bytes(prod, length, status):
+    changed = copy.deepcopy(prod)
+    randoms = [r for r in changed if r.type == secret_rules.RANDOM_BYTES]
+    assert len(randoms) == 1
+    if length is None:
+        randoms[0].inputs.pop("length")
+    else:
+        randoms[0].inputs["length"] = length
+    assert judge(changed)["SECRET-CSPRNG"].finding.status is status
