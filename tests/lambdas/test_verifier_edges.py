@@ -242,3 +242,31 @@ def test_a_tls_handshake_that_never_completes_is_bounded_by_the_deadline():
         with pytest.raises(OSError):  # TimeoutError (an OSError) at the deadline
             verifier.download(f"https://127.0.0.1:{port}/jwks.json", 0.5, verifier.JWKS_MAX_BYTES)
         assert time.monotonic() - start < 2.0
+
+
+def _reply(body: bytes, *, length: bool) -> bytes:
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+    if length:
+        head += b"Content-Length: " + str(len(body)).encode() + b"\r\n"
+    return head + b"\r\n" + body
+
+
+@pytest.mark.parametrize("length", [True, False], ids=["content-length", "until-close"])
+def test_a_body_of_exactly_the_size_cap_is_accepted(length):
+    with _recording(_reply(b"x" * 100, length=length)) as (port, _):
+        assert verifier.download(f"http://127.0.0.1:{port}/", 2.0, 100) == b"x" * 100
+
+
+@pytest.mark.parametrize("length", [True, False], ids=["content-length", "until-close"])
+def test_a_body_one_byte_over_the_cap_is_refused_saying_so(length):
+    with _recording(_reply(b"x" * 101, length=length)) as (port, _):
+        with pytest.raises(verifier._FetchError, match=r"^body over 100 bytes$"):
+            verifier.download(f"http://127.0.0.1:{port}/", 2.0, 100)
+
+
+def test_every_jwks_fetch_is_counted(rsa):
+    with jwks_server(rsa) as srv:
+        client = verifier.JwksClient(srv.url)
+        client.fetch_data()
+        client.fetch_data()
+        assert (client.fetches, srv.fetches) == (2, 2)
