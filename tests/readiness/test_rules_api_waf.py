@@ -5,6 +5,7 @@ CloudWatch can use the error alarm's topic (its key, its policy, topics named by
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 from pulumi.runtime import rpc
@@ -202,3 +203,54 @@ def test_an_alarm_with_no_action_fails(declared):
     for r in changed:
         _by_arn([])(r)
     assert alarm_row(changed).status is Status.FAIL
+
+
+# --- API-LEAST-PRIVILEGE: the Lambda's role writes its logs and nothing else ----------------------------------
+
+LOG_GROUP = "arn:aws:logs:us-east-1:(account):log-group:/aws/lambda/fpb-dev-customers-current"
+
+
+def _policy(declared, statement_or_doc):
+    doc = statement_or_doc if isinstance(statement_or_doc, (str, dict)) and "Statement" in statement_or_doc else {
+        "Version": "2012-10-17", "Statement": statement_or_doc}
+    raw = doc if isinstance(doc, str) else json.dumps(doc)
+    return row(each(declared, api_rules.ROLE_POLICY,
+                    lambda r: r.inputs.update(policy=raw) if "customers-fn" in r.name else None),
+               "API-LEAST-PRIVILEGE")
+
+
+def test_the_example_role_writes_its_own_logs_only(declared):
+    assert row(declared, "API-LEAST-PRIVILEGE").status is Status.PASS
+
+
+@pytest.mark.parametrize(("statement", "problem"), [
+    ({"Effect": "Allow", "Action": "logs:*", "Resource": f"{LOG_GROUP}:*"}, "Action logs:*"),
+    ({"Effect": "Allow", "Action": ["logs:PutLogEvents"], "Resource": "*"}, "Resource *"),
+    ({"Effect": "Allow", "Action": ["logs:PutLogEvents"], "Resource": "arn:aws:logs:us-east-1:1:log-group:*"},
+     "Resource arn:aws:logs:us-east-1:1:log-group:*"),
+    ({"Effect": "Allow", "NotAction": "iam:*", "Resource": f"{LOG_GROUP}:*"}, "NotAction iam:*"),
+    ({"Effect": "Allow", "Action": "logs:PutLogEvents", "NotResource": "x"}, "NotResource x"),
+    ({"Effect": "Allow", "Action": ["logs:PutLogEvents", "s3:GetObject"], "Resource": f"{LOG_GROUP}:*"},
+     "actions beyond writing logs: logs:PutLogEvents, s3:GetObject"),
+])
+def test_wildcards_and_other_actions_fail(declared, statement, problem):
+    finding = _policy(declared, [statement])
+    assert finding.status is Status.FAIL and problem in finding.declared
+
+
+@pytest.mark.parametrize(("raw", "problem"), [(rpc.UNKNOWN, "policy unknown until apply, cannot be judged"),
+                                              ("{not json", "policy is not JSON")])
+def test_a_policy_that_cannot_be_read_fails(declared, raw, problem):
+    finding = row(each(declared, api_rules.ROLE_POLICY,
+                       lambda r: r.inputs.update(policy=raw) if "customers-fn" in r.name else None),
+                  "API-LEAST-PRIVILEGE")
+    assert finding.status is Status.FAIL and problem in finding.declared
+
+
+@pytest.mark.parametrize(("inputs", "problem"), [
+    ({"managedPolicyArns": ["arn:aws:iam::aws:policy/AdministratorAccess"]}, "managed policies attached"),
+    ({"inlinePolicies": [{"name": "extra", "policy": "{}"}]}, "inline policy extra"),
+])
+def test_managed_or_inline_policies_on_the_role_fail(declared, inputs, problem):
+    finding = row(each(declared, api_rules.ROLE, lambda r: r.inputs.update(inputs)), "API-LEAST-PRIVILEGE")
+    assert finding.status is Status.FAIL and problem in finding.declared
