@@ -270,3 +270,54 @@ def test_every_jwks_fetch_is_counted(rsa):
         client.fetch_data()
         client.fetch_data()
         assert (client.fetches, srv.fetches) == (2, 2)
+
+
+# --- JwksClient's settings and counters --------------------------------------------------------------------
+
+
+def test_a_new_client_has_no_failure_and_no_stale_serve(rsa):
+    with jwks_server(rsa) as srv:
+        client = verifier.JwksClient(srv.url)
+        assert (client.fetches, client.errors, client.stale, client.last_error) == (0, 0, 0, None)
+        client.get_signing_key(rsa.kid)
+        assert (client.fetches, client.errors, client.stale, client.last_error) == (1, 0, 0, None)
+
+
+def test_the_cooldown_given_is_the_cooldown_used_and_every_failure_is_counted(rsa):
+    with jwks_server(rsa) as srv:
+        srv.mode = "down"
+        client = verifier.JwksClient(srv.url, cooldown_seconds=0)
+        for _ in range(2):
+            with pytest.raises(PyJWKClientConnectionError):
+                client.fetch_data()
+        assert (client.errors, srv.fetches) == (2, 2)  # no cooldown between the two
+
+
+def test_the_maximum_age_given_is_the_maximum_age_used(rsa):
+    with jwks_server(rsa) as srv:
+        client = verifier.JwksClient(srv.url, max_age_seconds=0.2)
+        client.get_signing_key(rsa.kid)
+        time.sleep(0.3)
+        client.get_signing_key(rsa.kid)
+        assert srv.fetches == 2
+
+
+def test_the_deadline_given_is_the_deadline_used(rsa):
+    with jwks_server(rsa) as srv:
+        srv.mode, srv.hang_seconds = "hang", 1.5
+        client = verifier.JwksClient(srv.url, deadline_seconds=0.3)
+        start = time.monotonic()
+        with pytest.raises(PyJWKClientConnectionError):
+            client.get_signing_key(rsa.kid)
+        assert time.monotonic() - start < 1.2 and client.last_error == "timed out"
+
+
+def test_each_stale_serve_is_counted(rsa):
+    with jwks_server(rsa) as srv:
+        client = verifier.JwksClient(srv.url, max_age_seconds=0.1, cooldown_seconds=0)
+        client.get_signing_key(rsa.kid)
+        srv.mode = "down"
+        for expected in (1, 2):
+            time.sleep(0.15)
+            assert client.get_signing_key(rsa.kid).key_id == rsa.kid  # the cached key, past its maximum age
+            assert client.stale == expected
