@@ -174,3 +174,14 @@ def test_the_audience_row_shows_the_server_and_the_lambda(declared):
     assert row(declared, "OKTA-AUDIENCE").declared == (
         "authorization server fpb-auth-server: audiences ['https://api.firstplatypus.example/fdx']; Lambda "
         "TOKEN_AUDIENCE https://api.firstplatypus.example/fdx")
+
+
+def test_an_empty_client_id_in_the_lambda_fails_even_before_apply(declared):
+    """The app's client id is still unknown here, so only the empty value itself can fail the row."""
+    assert row(lambda_env(declared, TOKEN_CLIENT_ID=""), "OKTA-TOKEN-CLIENT").status is Status.FAIL
+
+
+def test_the_lambda_rows_are_judged_without_an_okta_app(declared):
+    without_app = [r for r in declared if r.type != okta_rules.APP]
+    assert row(without_app, "OKTA-TOKEN-CLIENT").status is Status.PASS  # the Lambda's own settings
+    assert row(without_app, "OKTA-CONSISTENCY-KEY").status is Status.PASS  # it reads uid
