@@ -34,8 +34,11 @@ def _access_token_lifetime(ctx: Context) -> Finding:
     declared = f"ResourceServer {api.name}: tokenLifetime {life} s, tokenLifetimeForWeb {web} s"
     if life != plaid.ACCESS_TOKEN_LIFETIME_SECONDS:
         return fail(declared, f"Plaid: expire access tokens in 15 minutes ({plaid.ACCESS_TOKEN_LIFETIME_SECONDS} s)")
-    if web is None or web > life:
-        return fail(declared, "tokenLifetimeForWeb must not exceed tokenLifetime")
+    if web is None:
+        return fail(declared, "tokenLifetimeForWeb unset: Auth0 applies its own default (7200 s for browser flows), "
+                    f"longer than tokenLifetime; set it to at most {life} s")
+    if web > life:
+        return fail(declared, f"tokenLifetimeForWeb must not exceed tokenLifetime ({life} s)")
     return ok(declared)
 
 
