@@ -40,8 +40,8 @@ def test_jwks_url_anything_else_is_refused(uri):
 def test_every_missing_value_is_named_at_once():
     assert problems({}) == (
         "TOKEN_ISSUER is required (the exact iss of the IdP's tokens); JWKS_URI is required; TOKEN_CLIENT_ID is "
-        "required (Plaid's client id: tokens of any other client are refused); set TOKEN_AUDIENCE (Auth0, Okta) "
-        "or TOKEN_USE=access (Cognito, whose access tokens carry no aud), or both")
+        "required (Plaid's client id: tokens of any other client are refused); set TOKEN_AUDIENCE (the aud your IdP's "
+        "access tokens carry) or TOKEN_USE=access (for an IdP whose access tokens carry no aud), or both")
 
 
 @pytest.mark.parametrize(("over", "message"), [
@@ -67,8 +67,7 @@ def test_a_prefix_of_32_characters_is_accepted_and_kept_verbatim():
 
 @pytest.mark.parametrize(("over", "message"), [
     ({"TOKEN_CLIENT_CLAIM": "sub"}, "TOKEN_CLIENT_CLAIM must be one of client_id, azp, cid (the claim naming the "
-                                    "token's client: client_id for Auth0's RFC 9068 profile and Cognito, azp for "
-                                    "Auth0's default profile, cid for Okta)"),
+                                    "token's client in your IdP's access tokens; docs/lambda.md lists each IdP's)"),
     ({"TOKEN_USE": "id"}, "TOKEN_USE must be access when set (any other value would admit ID tokens)"),
     ({"CONSISTENCY_KEY_PREFIX": "fpb\u200b"}, "CONSISTENCY_KEY_PREFIX must not contain control or invisible "
                                               "characters"),

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 import pytest
 from jwt.exceptions import PyJWKClientConnectionError
 
+from lambdas import http as lambda_http
 from lambdas.customers_current import handler as lambda_handler
 from lambdas.customers_current import verifier
 from tests.lambdas.idp import AUDIENCE, ISSUER, env, event, jwks_server, rsa_key, token
@@ -102,13 +103,13 @@ def _reason(client: verifier.JwksClient, kid: str) -> str | None:
 
 
 def test_the_default_tls_context_is_built_on_first_use_and_verifies_certificates(rsa, monkeypatch):
-    monkeypatch.setattr(verifier, "_tls_context", None)  # as in a fresh Lambda environment
+    monkeypatch.setattr(lambda_http, "_default_tls", None)  # as in a fresh Lambda environment
     with jwks_server(rsa, tls=True) as srv:
         reason = _reason(verifier.JwksClient(srv.url), rsa.kid)
     assert reason == "TLS certificate not trusted (SSLCertVerificationError)"
-    built = verifier._tls_context
+    built = lambda_http._default_tls
     assert isinstance(built, ssl.SSLContext) and built.verify_mode is ssl.CERT_REQUIRED and built.check_hostname
-    assert verifier._default_tls() is built  # built once, then reused
+    assert lambda_http.default_tls() is built  # built once, then reused
 
 
 @pytest.mark.parametrize(("answer", "reason"), [
@@ -219,7 +220,8 @@ def _jwks_reply(key) -> bytes:
                                               ("/.well-known/jwks.json", "/.well-known/jwks.json"), ("", "/")])
 def test_the_jwks_request_asks_for_the_configured_path_and_host(rsa, path, target):
     with _recording(_jwks_reply(rsa)) as (port, seen):
-        body = verifier.download(f"http://127.0.0.1:{port}{path}", 2.0, verifier.JWKS_MAX_BYTES)
+        body = lambda_http.get(f"http://127.0.0.1:{port}{path}", deadline_seconds=2.0,
+                               max_bytes=verifier.JWKS_MAX_BYTES)
     assert json.loads(body)["keys"][0]["kid"] == rsa.kid
     request = seen[0].decode("ascii")
     assert request.startswith(f"GET {target} HTTP/1.1\r\n")
@@ -232,15 +234,16 @@ def test_an_ipv6_jwks_host_is_bracketed_in_the_host_header(rsa):
     except OSError:
         pytest.skip("no IPv6 loopback here")
     with _recording(_jwks_reply(rsa), socket.AF_INET6) as (port, seen):
-        verifier.download(f"http://[::1]:{port}/jwks.json", 2.0, verifier.JWKS_MAX_BYTES)
+        lambda_http.get(f"http://[::1]:{port}/jwks.json", deadline_seconds=2.0, max_bytes=verifier.JWKS_MAX_BYTES)
     assert f"\r\nHost: [::1]:{port}\r\n" in seen[0].decode("ascii")
 
 
 def test_a_tls_handshake_that_never_completes_is_bounded_by_the_deadline():
     with _recording(None) as (port, _):
         start = time.monotonic()
-        with pytest.raises(OSError):  # TimeoutError (an OSError) at the deadline
-            verifier.download(f"https://127.0.0.1:{port}/jwks.json", 0.5, verifier.JWKS_MAX_BYTES)
+        with pytest.raises(lambda_http.FetchError, match=r"^timed out$"):  # at the deadline
+            lambda_http.get(f"https://127.0.0.1:{port}/jwks.json", deadline_seconds=0.5,
+                            max_bytes=verifier.JWKS_MAX_BYTES)
         assert time.monotonic() - start < 2.0
 
 
@@ -254,14 +257,14 @@ def _reply(body: bytes, *, length: bool) -> bytes:
 @pytest.mark.parametrize("length", [True, False], ids=["content-length", "until-close"])
 def test_a_body_of_exactly_the_size_cap_is_accepted(length):
     with _recording(_reply(b"x" * 100, length=length)) as (port, _):
-        assert verifier.download(f"http://127.0.0.1:{port}/", 2.0, 100) == b"x" * 100
+        assert lambda_http.get(f"http://127.0.0.1:{port}/", deadline_seconds=2.0, max_bytes=100) == b"x" * 100
 
 
 @pytest.mark.parametrize("length", [True, False], ids=["content-length", "until-close"])
 def test_a_body_one_byte_over_the_cap_is_refused_saying_so(length):
     with _recording(_reply(b"x" * 101, length=length)) as (port, _):
-        with pytest.raises(verifier._FetchError, match=r"^body over 100 bytes$"):
-            verifier.download(f"http://127.0.0.1:{port}/", 2.0, 100)
+        with pytest.raises(lambda_http.FetchError, match=r"^body over 100 bytes$"):
+            lambda_http.get(f"http://127.0.0.1:{port}/", deadline_seconds=2.0, max_bytes=100)
 
 
 def test_every_jwks_fetch_is_counted(rsa):
