@@ -6,13 +6,14 @@
 PYTHON ?= python3
 VENV   ?= .venv
 LOCK   := requirements.lock
+MUTATION_LOCK := requirements-mutation.lock
 TOOLS_LOCK := requirements-tools.lock
 LOCK_TOOLS := .lock-tools
 STACK  ?= auth0-example
 BIN    := $(VENV)/bin
 OIDC   := tests/lambdas/oidc_provider
 
-.PHONY: plan test test-fast test-lambda-313 lint bench install lock lock-lambdas lock-tools node-deps clean
+.PHONY: plan test test-fast test-lambda-313 lint bench install lock lock-lambdas lock-tools node-deps clean mutation
 
 install: $(VENV)/.installed
 
@@ -46,6 +47,9 @@ lock: lock-tools
 		> $(LOCK_TOOLS)/build-system.in && \
 	$(LOCK_TOOLS)/bin/uv pip compile pyproject.toml $(LOCK_TOOLS)/build-system.in --extra dev --generate-hashes \
 		--universal --python-version 3.11 --custom-compile-command "make lock" --quiet -o $(LOCK) && \
+	$(LOCK_TOOLS)/bin/uv pip compile pyproject.toml --extra mutation --constraint $(LOCK) --no-emit-package plaid-ready-idp \
+		--generate-hashes --universal --python-version 3.11 --custom-compile-command "make lock" --quiet \
+		-o $(MUTATION_LOCK) && \
 	rm -rf $(LOCK_TOOLS)
 	@echo "==> $(LOCK) written; commit it with pyproject.toml"
 
@@ -111,6 +115,19 @@ lock-lambdas: install lock-tools
 	  tests/lambdas/requirements-py313.in -o tests/lambdas/requirements-py313.txt
 	rm -rf $(LOCK_TOOLS)
 	$(BIN)/python -m lambdas.build --lock
+
+# Mutation testing of the security-critical modules (mutmut; not part of `make test`; docs/testing.md).
+# Groups are in tools/mutation.toml; `make mutation MODULES=verifier` runs one (several: MODULES="verifier rules").
+# ONLY='readiness.rules.auth0.*' tests only the mutants whose names match. Incremental: results are kept in
+# .mutation/<group>/. MUTATION_JOBS=2 runs two mutants at a time (default 1).
+MODULES ?=
+ONLY ?=
+mutation: install node-deps $(VENV)/.mutation-installed
+	$(BIN)/python tools/mutation.py $(foreach p,$(ONLY),--only '$(p)') $(MODULES)
+
+$(VENV)/.mutation-installed: $(VENV)/.installed $(MUTATION_LOCK)
+	$(BIN)/python -m pip install --disable-pip-version-check --quiet --require-hashes -r $(MUTATION_LOCK)
+	touch $@
 
 clean:
 	rm -rf $(VENV) $(LOCK_TOOLS) .build $(OIDC)/node_modules .pytest_cache .ruff_cache

@@ -361,7 +361,10 @@ def _no_secret_env(ctx: Context) -> Finding:
         if is_secret(env) or is_secret(variables):
             problems.append(f"{fn.name}: environment holds a secret")
             continue
-        for name, value in (variables or {}).items():
+        if is_unknown(env) or is_unknown(variables):
+            problems.append(f"{fn.name}: environment unknown until apply, cannot be judged")
+            continue
+        for name, value in (variables if isinstance(variables, dict) else {}).items():
             if is_secret(value) or _SECRET_NAME.search(name):
                 problems.append(f"{fn.name}: {name}")
     if problems:

@@ -38,8 +38,11 @@ def _access_token_lifetime(ctx: Context) -> Finding:
         minutes = plaid.ACCESS_TOKEN_LIFETIME_SECONDS // 60
         return fail(declared, f"Plaid: expire access tokens in 15 minutes ({plaid.ACCESS_TOKEN_LIFETIME_SECONDS} s): "
                     f"set auth0.accessTokenLifetimeMinutes to {minutes} (the default)")
-    if web is None or web > life:
-        return fail(declared, "tokenLifetimeForWeb must not exceed tokenLifetime")
+    if web is None:
+        return fail(declared, "tokenLifetimeForWeb unset: Auth0 applies its own default (7200 s for browser flows), "
+                    f"longer than tokenLifetime; set it to at most {life} s")
+    if web > life:
+        return fail(declared, f"tokenLifetimeForWeb must not exceed tokenLifetime ({life} s)")
     return ok(declared)
 
 

@@ -6,6 +6,8 @@ from dataclasses import replace
 
 import pytest
 
+import plaid_contract as plaid
+from components.checklist import UNKNOWN
 from components.idps.auth0 import rules as auth0_rules
 from components.settings import PROJECT, SettingsError, parse_settings
 from readiness.checklist import Context, Status, all_rules, evaluate
@@ -183,3 +185,113 @@ def test_settings_attribute_must_be_app_metadata():
     msgs = problems(settings_with(scopes=["offline_access"], consistencyKey={"attribute": "user_metadata.id"}))
     assert msgs == [f"{PROJECT}:consistencyKey.attribute: on Auth0 must be app_metadata.<name> (letters, digits, _), "
                     "user_metadata is editable by the user and cannot be a stable key"]
+
+
+# -- tokenLifetimeForWeb: the lifetime of access tokens from browser (implicit, hybrid) flows ------------------
+# terraform-provider-auth0 (resource_server): optional and computed (Auth0 picks it when unset), "Cannot be greater
+# than the `token_lifetime` value".
+
+
+def _drop(resources, typ, key):
+    return [replace(r, inputs={k: v for k, v in r.inputs.items() if k != key}) if r.type == typ else r
+            for r in resources]
+
+
+@pytest.fixture(scope="module")
+def base_resources():
+    return run_stack_program(settings_with(), compute=False).resources
+
+
+def test_web_token_lifetime_unset_fails_the_access_token_rule(base_resources):
+    res = judge(_drop(base_resources, auth0_rules.API, "tokenLifetimeForWeb"))
+    assert failing(res) == {"AUTH0-AT-LIFETIME"}
+    finding = res["AUTH0-AT-LIFETIME"].finding
+    assert finding.declared == "ResourceServer fpb-api: tokenLifetime 900 s, tokenLifetimeForWeb None s"
+    assert finding.reason.startswith("tokenLifetimeForWeb unset: Auth0 applies its own default")
+
+
+@pytest.mark.parametrize(("web", "passes"), [(901, False), (7200, False), (900, True), (600, True)])
+def test_web_token_lifetime_may_not_exceed_the_access_token_lifetime(base_resources, web, passes):
+    res = judge(_patch(base_resources, auth0_rules.API, tokenLifetimeForWeb=web))
+    finding = res["AUTH0-AT-LIFETIME"].finding
+    assert failing(res) == (set() if passes else {"AUTH0-AT-LIFETIME"})
+    assert finding.declared == f"ResourceServer fpb-api: tokenLifetime 900 s, tokenLifetimeForWeb {web} s"
+    if not passes:
+        assert finding.reason == "tokenLifetimeForWeb must not exceed tokenLifetime (900 s)"
+
+
+@pytest.mark.parametrize("life", [899, 901, None])
+def test_access_token_lifetime_other_than_900_seconds_fails(base_resources, life):
+    res = judge(_patch(base_resources, auth0_rules.API, tokenLifetime=life, tokenLifetimeForWeb=600))
+    assert failing(res) == {"AUTH0-AT-LIFETIME"}
+    assert res["AUTH0-AT-LIFETIME"].finding.reason == (
+        "Plaid: expire access tokens in 15 minutes (900 s): set auth0.accessTokenLifetimeMinutes to 15 (the default)")
+
+
+# -- the other Auth0 rows at their edges (found by `make mutation`) ------------------------------------------
+
+
+def _client_patch(resources, **refresh):
+    return [replace(r, inputs={**r.inputs, "refreshToken": {**(r.inputs.get("refreshToken") or {}), **refresh}})
+            if r.type == auth0_rules.CLIENT else r for r in resources]
+
+
+def test_default_audience_known_only_after_apply_passes_the_jwt_rule(base_resources):
+    res = judge(_patch(base_resources, auth0_rules.TENANT, defaultAudience=UNKNOWN))
+    assert res["AUTH0-JWT-AT"].finding.status is Status.PASS
+
+
+@pytest.mark.parametrize(("typ", "inputs"), [
+    (auth0_rules.API, {"signingAlg": "HS256"}),
+    (auth0_rules.CLIENT, {"jwtConfiguration": {"alg": "HS256"}}),
+])
+def test_anything_not_signed_rs256_fails_the_rs256_rule(base_resources, typ, inputs):
+    res = judge(_patch(base_resources, typ, **inputs))
+    assert failing(res) == {"AUTH0-RS256"}
+    assert "HS256" in res["AUTH0-RS256"].finding.declared
+
+
+@pytest.mark.parametrize(("rotation", "expiration"), [("rotating", "non-expiring"), ("non-rotating", "expiring")])
+def test_refresh_tokens_must_both_rotate_and_expire(base_resources, rotation, expiration):
+    res = judge(_client_patch(base_resources, rotationType=rotation, expirationType=expiration))
+    assert failing(res) == {"AUTH0-RT-ROTATION"}
+
+
+THIRTEEN_MONTHS = plaid.REFRESH_TOKEN_MIN_SECONDS
+
+
+@pytest.mark.parametrize(("refresh", "status"), [
+    # absolute lifetime: infinite, or at least 13 months
+    ({"infiniteTokenLifetime": False, "tokenLifetime": THIRTEEN_MONTHS}, Status.CLOSEST),
+    ({"infiniteTokenLifetime": False, "tokenLifetime": THIRTEEN_MONTHS - 1}, Status.FAIL),
+    ({"infiniteTokenLifetime": False, "tokenLifetime": None}, Status.FAIL),
+    # idle lifetime: infinite or at least 13 months passes; Auth0's maximum is the closest; anything else fails
+    ({"infiniteIdleTokenLifetime": True, "idleTokenLifetime": None}, Status.PASS),
+    ({"infiniteIdleTokenLifetime": False, "idleTokenLifetime": THIRTEEN_MONTHS}, Status.PASS),
+    ({"infiniteIdleTokenLifetime": False, "idleTokenLifetime": THIRTEEN_MONTHS - 1}, Status.FAIL),
+    ({"infiniteIdleTokenLifetime": False, "idleTokenLifetime": None}, Status.FAIL),
+])
+def test_refresh_token_lifetimes_at_their_limits(base_resources, refresh, status):
+    res = judge(_client_patch(base_resources, **refresh))
+    assert res["AUTH0-RT-LIFETIME"].finding.status is status
+
+
+def test_a_client_that_is_not_oidc_conformant_fails_the_grants_rule(base_resources):
+    res = judge(_patch(base_resources, auth0_rules.CLIENT, oidcConformant=False))
+    assert failing(res) == {"AUTH0-GRANTS"}
+
+
+def test_a_client_secret_known_only_after_apply_passes(base_resources):
+    res = judge(_patch(base_resources, auth0_rules.CREDENTIALS, clientSecret=UNKNOWN))
+    assert res["AUTH0-CLIENT-AUTH"].finding.status is Status.PASS
+    plain = judge(_patch(base_resources, auth0_rules.CREDENTIALS, clientSecret="plain-text"))
+    assert failing(plain) == {"AUTH0-CLIENT-AUTH"}
+
+
+@pytest.mark.parametrize(("removed", "row", "declared"), [
+    (auth0_rules.API, "AUTH0-AT-LIFETIME", "0 ResourceServer resources"),
+    (auth0_rules.CLIENT, "AUTH0-GRANTS", "0 Client resources"),
+])
+def test_auth0_rows_apply_when_either_the_api_or_the_client_is_declared(base_resources, removed, row, declared):
+    res = judge([r for r in base_resources if r.type != removed])
+    assert res[row].failed and res[row].finding.declared == declared

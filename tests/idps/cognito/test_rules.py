@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 import plaid_contract as plaid
+from components.checklist import UNKNOWN
 from components.idps.cognito.rules import in_scope_adapter
 from components.settings import PROJECT, SettingsError, parse_settings
 from readiness.checklist import Context, Status, all_rules, evaluate
@@ -245,3 +246,100 @@ def test_settings_identity_providers_and_ranges():
         f"{PROJECT}:cognito.accessTokenLifetimeMinutes:")
     assert problems(cognito_settings(refreshTokenLifetimeDays=3651))[0].startswith(
         f"{PROJECT}:cognito.refreshTokenLifetimeDays:")
+
+
+# -- token validity units: Cognito's defaults when a unit is unset -------------------------------------------
+# AWS::Cognito::UserPoolClient TokenValidityUnits: "The default unit for RefreshToken is days, and the default for
+# ID and access tokens is hours" (pulumi-aws / terraform-provider-aws tokenValidityUnits say the same).
+
+
+def _without_unit(unit: str):
+    return client(lambda i: i["tokenValidityUnits"].pop(unit))
+
+
+def test_access_token_validity_without_a_unit_is_read_as_hours_and_fails(base):
+    changed = _without_unit("accessToken")(base["dev"])
+    assert only_new_failure(base["dev"], changed) == {"COGNITO-AT-LIFETIME"}
+    row = results(changed, "dev")["COGNITO-AT-LIFETIME"].finding
+    assert row.declared == "client fpb-plaid-client: accessTokenValidity 15 hours"
+
+
+def test_access_token_validity_without_any_units_block_is_read_as_hours_and_fails(base):
+    changed = client(lambda i: i.pop("tokenValidityUnits"))(base["dev"])
+    row = results(changed, "dev")["COGNITO-AT-LIFETIME"].finding
+    assert row.status is Status.FAIL and row.declared == "client fpb-plaid-client: accessTokenValidity 15 hours"
+
+
+def test_refresh_token_validity_without_a_unit_is_read_as_days(base):
+    def change(i):
+        i["tokenValidityUnits"].pop("refreshToken")
+        i["refreshTokenValidity"] = plaid.REFRESH_TOKEN_MIN_DAYS
+
+    changed = client(change)(base["dev"])
+    row = results(changed, "dev")["COGNITO-RT-LIFETIME"].finding
+    assert row.status is Status.PASS
+    assert row.declared.startswith(f"client fpb-plaid-client: refreshTokenValidity {plaid.REFRESH_TOKEN_MIN_DAYS} days")
+
+
+@pytest.mark.parametrize(("value", "unit", "passes"), [
+    (900, "seconds", True), (1, "hours", False), (899, "seconds", False), (901, "seconds", False),
+    (14, "minutes", False), (16, "minutes", False), ("15", "minutes", False), (15, "fortnights", False),
+])
+def test_access_token_validity_is_judged_in_seconds_whatever_the_unit(base, value, unit, passes):
+    def change(i):
+        i["accessTokenValidity"] = value
+        i["tokenValidityUnits"]["accessToken"] = unit
+
+    row = results(client(change)(base["dev"]), "dev")["COGNITO-AT-LIFETIME"].finding
+    assert (row.status is Status.PASS) is passes
+    assert row.declared == f"client fpb-plaid-client: accessTokenValidity {value} {unit}"
+
+
+# -- the adapter and secret rows at their edges (found by `make mutation`) -----------------------------------
+
+SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
+
+
+def test_adapter_row_names_each_variable_known_or_after_apply(base):
+    row = results(base["dev"], "dev")["COGNITO-ADAPTER"].finding
+    assert row.status is Status.PASS
+    assert row.declared == (
+        "scope adapter fpb-scope-adapter-fn: UPSTREAM_ISSUER=(known after apply), UPSTREAM_BASE_URL="
+        "https://first-platypus-dev.auth.us-east-1.amazoncognito.com, PUBLIC_BASE_URL=(known after apply); its "
+        "discovery advertises openid offline_access, its authorize strips offline_access")
+
+
+def test_adapter_row_lists_every_missing_and_non_https_variable(base):
+    def change(v):
+        v.pop("PUBLIC_BASE_URL")
+        v.pop("UPSTREAM_ISSUER")
+        v["UPSTREAM_BASE_URL"] = "http://fpb.example"
+
+    row = results(adapter_env(change)(base["dev"]), "dev")["COGNITO-ADAPTER"].finding
+    assert row.status is Status.FAIL
+    assert row.declared.endswith("; UPSTREAM_ISSUER, PUBLIC_BASE_URL not set; UPSTREAM_BASE_URL not https")
+
+
+def test_adapter_row_names_only_the_problem_there_is(base):
+    row = results(adapter_env(lambda v: v.update(UPSTREAM_BASE_URL="http://fpb.example"))(base["dev"]),
+                  "dev")["COGNITO-ADAPTER"].finding
+    assert row.declared.endswith("PUBLIC_BASE_URL=(known after apply); UPSTREAM_BASE_URL not https")
+    both_routes = [r for r in base["dev"] if r.type != "aws:apigateway/resource:Resource"]
+    row = results(both_routes, "dev")["COGNITO-ADAPTER"].finding
+    assert row.declared.endswith("PUBLIC_BASE_URL=(known after apply); no route for "
+                                 "/.well-known/openid-configuration, /oauth2/authorize")
+    two = adapter_env(lambda v: v.update(UPSTREAM_BASE_URL="http://a.example", UPSTREAM_ISSUER="http://b.example"))
+    row = results(two(base["dev"]), "dev")["COGNITO-ADAPTER"].finding
+    assert row.declared.endswith("PUBLIC_BASE_URL=(known after apply); UPSTREAM_ISSUER, UPSTREAM_BASE_URL not https")
+
+
+def test_generated_secret_stored_in_plain_text_fails_the_secret_rule(base):
+    changed = mutate(base["dev"], SECRET_VERSION, lambda r: True, lambda i: i.update(secretString="plain"))
+    assert only_new_failure(base["dev"], changed) >= {"COGNITO-SECRET"}
+    assert results(changed, "dev")["COGNITO-SECRET"].finding.declared == (
+        "secret version fpb-plaid-credentials-version: secretString not a Pulumi secret")
+
+
+def test_generated_secret_known_only_after_apply_is_accepted(base):
+    changed = mutate(base["dev"], SECRET_VERSION, lambda r: True, lambda i: i.update(secretString=UNKNOWN))
+    assert results(changed, "dev")["COGNITO-SECRET"].finding.status is Status.CLOSEST
