@@ -70,7 +70,7 @@ class Review:
     #: Stateful resources whose replacement breaks Plaid in an IdP-specific way (clients are said once, above).
     replacements: tuple[Replacement, ...] = ()
     #: Resource type -> input paths whose change makes the provider replace it (``ForceNew`` /
-    #: ``RequiresReplace()`` in the bridged Terraform provider; sources in readiness/compare_replace.py).
+    #: ``RequiresReplace()`` in the bridged Terraform provider; sources in readiness/compare/replace.py).
     create_only: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: Types holding state the bank cannot recreate without Plaid noticing: prod protects them (PROD-PROTECT).
     stateful_types: tuple[str, ...] = ()

@@ -27,12 +27,14 @@ plans itself and a head that is data. A stack the base does not have is a **new 
 resource is a create, the readiness table is its verdict, nothing is said to break Plaid (exit 0 or 1).
 
 The two ``plan --json`` documents (any format version) are read into one model
-(``readiness.compare_model``) and diffed: Plaid impact first (``readiness.compare_plaid``), then
+(``readiness.compare.model``) and diffed: Plaid impact first (``readiness.compare.plaid``), then
 readiness rules whose status changed, then resource changes with replacements predicted from the
-providers' create-only fields (``readiness.compare_replace``).
+providers' create-only fields (``readiness.compare.replace``).
 
-Modules: ``planning`` (the two plans: git archive, the sandboxed subprocesses, saved files), ``changes`` (the
-diff and its exit code), ``render`` (text, markdown, json), ``command`` (the whole ``plan --compare``).
+Modules: ``planning`` (the two plans: git archive, the sandboxed subprocesses, saved files), ``model`` (a plan
+document read into one model, the resource and output diffs), ``plaid`` (the Plaid impact), ``replace`` (the
+providers' create-only fields), ``changes`` (the diff and its exit code), ``render`` (text, markdown, json),
+``command`` (the whole ``plan --compare``).
 
 Exit codes: 0 nothing breaks Plaid and no rule newly fails; 1 a mandatory readiness rule newly fails
 (wins over 4: a failing rule is not something a label can acknowledge); 4 a Plaid-breaking change (so CI

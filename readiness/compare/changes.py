@@ -1,13 +1,13 @@
-"""The comparison of two plans: Plaid impact (readiness.compare_plaid), readiness rules whose status changed,
-resource changes (readiness.compare_model), and the exit code they make."""
+"""The comparison of two plans: Plaid impact (readiness.compare.plaid), readiness rules whose status changed,
+resource changes (readiness.compare.model), and the exit code they make."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from readiness.compare.model import Change, Plan, ResourceChange, diff_outputs, diff_resources
+from readiness.compare.plaid import BREAKING, Impact, plaid_impact
 from readiness.compare.planning import HEAD_LABEL
-from readiness.compare_model import Change, Plan, ResourceChange, diff_outputs, diff_resources
-from readiness.compare_plaid import BREAKING, Impact, plaid_impact
 from readiness.exit_codes import ExitCode
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from readiness.compare.changes import Comparison, compare_plans
+from readiness.compare.model import PlanFormatError, read_plan
 from readiness.compare.planning import HEAD_LABEL, CompareError, plans
 from readiness.compare.render import FORMATS, RENDER
-from readiness.compare_model import PlanFormatError, read_plan
 from readiness.exit_codes import ExitCode
 
 

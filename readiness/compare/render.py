@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from readiness.compare.changes import Comparison
-from readiness.compare_model import ABSENT, SECRET, UNKNOWN, Change, Marker
-from readiness.compare_plaid import BREAKING
+from readiness.compare.model import ABSENT, SECRET, UNKNOWN, Change, Marker
+from readiness.compare.plaid import BREAKING
 
 FORMATS: Final = ("text", "markdown", "json")
 #: Version of the ``--format json`` document.

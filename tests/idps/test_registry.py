@@ -143,7 +143,9 @@ def test_each_review_names_plaids_client_and_its_state():
 
 
 def test_the_comparison_and_the_engine_read_the_registry():
-    from readiness import compare_plaid, compare_replace, engine
+    from readiness import engine
+    from readiness.compare import plaid as compare_plaid
+    from readiness.compare import replace as compare_replace
 
     for idp in idps.IDPS:
         review = idp.review
@@ -161,7 +163,7 @@ def test_settings_and_rules_import_no_provider_sdk():
     code = ("import sys, json\n"
             "from components.settings import SettingsError, parse_settings\n"
             "from readiness.checklist import all_rules\n"
-            "import readiness.compare_plaid, readiness.compare_replace\n"
+            "import readiness.compare.plaid, readiness.compare.replace\n"
             "try:\n    parse_settings({'aws:region': 'us-east-1', 'plaid-ready-idp:idp': 'okta'})\n"
             "except SettingsError:\n    pass\n"
             "all_rules()\n"

@@ -27,7 +27,7 @@ import yaml
 import plaid_contract as plaid
 from readiness import compare
 from readiness.compare import Comparison, planning, render_text
-from readiness.compare_model import read_plan
+from readiness.compare.model import read_plan
 from readiness.exit_codes import ExitCode
 from tests.harness import ROOT
 

@@ -10,8 +10,8 @@ import json
 
 import plaid_contract as plaid
 from readiness import compare
-from readiness.compare_model import SECRET, UNKNOWN, flatten, read_plan
-from readiness.compare_replace import CREATE_ONLY, replace_reasons
+from readiness.compare.model import SECRET, UNKNOWN, flatten, read_plan
+from readiness.compare.replace import CREATE_ONLY, replace_reasons
 from readiness.exit_codes import ExitCode
 from readiness.rules.secrets import STATEFUL_TYPES
 

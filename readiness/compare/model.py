@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from readiness.compare_replace import replace_reasons
+from readiness.compare.replace import replace_reasons
 from readiness.rules.secrets import STATEFUL_TYPES
 
 

@@ -16,7 +16,7 @@ from typing import Any, Final
 import plaid_contract as plaid
 from components import idps
 from lambdas.customers_current import env
-from readiness.compare_model import ABSENT, Marker, Plan, ResourceChange
+from readiness.compare.model import ABSENT, Marker, Plan, ResourceChange
 
 BREAKING: Final = "breaking"
 NOTICE: Final = "notice"
