@@ -1,6 +1,6 @@
 """PlaidCustomersApi: ``GET <base>/customers/current`` on AWS, the way Plaid's checklist asks.
 
-The Lambda from the deterministic package (``lambdas/build.py``), configured from the tenant contract;
+The Lambda from the deterministic package (``lambdas/build/``), configured from the tenant contract;
 an API Gateway REST API (WAF cannot attach to HTTP APIs or function URLs), regional and dual-stack;
 the Plaid allowlist WAF on its stage; an optional custom domain with TLS 1.2 and mutual TLS (the
 default execute-api endpoint then off, so nothing bypasses mTLS); alarms and a dashboard.

@@ -1,4 +1,4 @@
-"""A Lambda's package for a component: ``lambdas/build.py``'s deterministic build, the same for every function.
+"""A Lambda's package for a component: ``lambdas/build/``'s deterministic build, the same for every function.
 
 A build that cannot run (no CPython 3.13, PyPI unreachable, a stale lock) is the machine's problem, not the
 program's. It ends the program as :class:`LambdaBuildError`, both a ``pulumi.RunError`` (``pulumi up`` prints its

@@ -195,7 +195,7 @@ def _project_dir(arg: Path | None) -> Path:
 
 
 def _build_problem(exc: Exception) -> str:
-    """A Lambda package that cannot be built, as one line that says how to fix it (lambdas/build.py's messages name
+    """A Lambda package that cannot be built, as one line that says how to fix it (lambdas/build/'s messages name
     the fix, except for an interpreter given that is not a CPython 3.13)."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     first = (lines[0] if lines else type(exc).__name__).rstrip(":")

@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 
 from lambdas import build
+from lambdas.build import archive, base, builder, interpreter, verify
+from lambdas.build import wheels as pinned_wheels
 from tests.harness import ROOT
 
 #: The package the runner can import (the tampering tests use it too); the other one is the wheel-swap source.
@@ -33,7 +35,7 @@ def _entries(data: bytes) -> list[tuple[str, bytes, bool]]:
 def _rezip(entries: list[tuple[str, bytes, bool]]) -> bytes:
     """A zip written exactly as the build writes one (so only the content differs)."""
     buf = io.BytesIO()
-    build._zip_entries(entries, buf)
+    archive._zip_entries(entries, buf)
     return buf.getvalue()
 
 
@@ -129,8 +131,8 @@ def test_cpython_313_imports_the_handler_from_the_shipped_bytecode(clean, interp
 
 def test_cache_returns_the_same_build_without_pip(two_builds, monkeypatch):
     a = two_builds[0]
-    monkeypatch.setattr(build, "_install", lambda *a, **k: pytest.fail("pip ran for a cached build"))
-    build._verified.clear()  # verified again, as a fresh process would
+    monkeypatch.setattr(builder, "_install", lambda *a, **k: pytest.fail("pip ran for a cached build"))
+    builder._verified.clear()  # verified again, as a fresh process would
     again = build.build_package(RUNNER_ARCH, out_dir=a.zip_path.parent.parent)
     assert again.sha256_base64 == a.sha256_base64
 
@@ -161,7 +163,7 @@ def test_runtime_code_never_imports_pulumi():
 
 
 def test_no_313_interpreter_is_a_clear_error(monkeypatch):
-    monkeypatch.setattr(build, "_interpreters", {})
+    monkeypatch.setattr(interpreter, "_interpreters", {})
     monkeypatch.delenv(build.PYTHON_ENV, raising=False)
     monkeypatch.setenv("PYENV_ROOT", "/nonexistent")
     monkeypatch.setenv("HOME", "/nonexistent")
@@ -171,7 +173,7 @@ def test_no_313_interpreter_is_a_clear_error(monkeypatch):
 
 
 def test_an_explicit_interpreter_of_another_version_is_refused(monkeypatch):
-    monkeypatch.setattr(build, "_interpreters", {})
+    monkeypatch.setattr(interpreter, "_interpreters", {})
     with pytest.raises(build.BuildError, match=r"--python-bin=.* is not a working CPython 3\.13"):
         build.find_python("3.13", sys.executable)  # the test runner's own Python (3.11)
     monkeypatch.setenv(build.PYTHON_ENV, sys.executable)
@@ -198,9 +200,9 @@ def test_requirements_pin_every_package_with_hashes_and_the_lock_agrees(function
     lock = json.loads(build.LOCK_FILE.read_text())[function.name]
     for arch, plat in (("arm64", "aarch64"), ("x86_64", "x86_64")):
         wheels = lock["wheels"][arch]
-        assert {build._wheel_project(f) for f in wheels} == set(allowed)
+        assert {pinned_wheels._wheel_project(f) for f in wheels} == set(allowed)
         for filename, digest in wheels.items():
-            assert digest in allowed[build._wheel_project(filename)]
+            assert digest in allowed[pinned_wheels._wheel_project(filename)]
             assert "-none-any" in filename or (plat in filename and ("cp313" in filename or "abi3" in filename))
 
 
@@ -210,9 +212,9 @@ def test_a_lock_that_disagrees_with_requirements_is_refused(monkeypatch, tmp_pat
     lock["customers_current"]["wheels"]["arm64"][name] = "0" * 64
     path = tmp_path / "build.lock"
     path.write_text(json.dumps(lock))
-    monkeypatch.setattr(build, "LOCK_FILE", path)
+    monkeypatch.setattr(base, "LOCK_FILE", path)
     with pytest.raises(build.BuildError, match=f"disagree on {name}: run `make lock-lambdas`"):
-        build._locked_wheels(build.CUSTOMERS, "arm64")
+        pinned_wheels._locked_wheels(build.CUSTOMERS, "arm64")
 
 
 # -- a tampered cache ----------------------------------------------------------------------------------
@@ -336,19 +338,19 @@ def test_other_tampering_is_detected(kind, tamper, message, clean, interp, tmp_p
     copy = tmp_path / "p.zip"
     shutil.copyfile(clean.zip_path, copy)
     tamper(copy)
-    with pytest.raises(build._Mismatch, match=message):
+    with pytest.raises(archive._Mismatch, match=message):
         build.verify_package(copy.read_bytes(), build.CUSTOMERS, RUNNER_ARCH, interp)
     assert build.verify_package(clean.zip_path.read_bytes(), build.CUSTOMERS, RUNNER_ARCH, interp) == "lock"
 
 
 def test_nothing_is_decompressed_past_lambdas_unzipped_limit(clean, interp, monkeypatch):
-    monkeypatch.setattr(build, "MAX_UNZIPPED_BYTES", 1_000_000)
-    with pytest.raises(build._Mismatch, match="larger than Lambda's 250 MB unzipped limit"):
+    monkeypatch.setattr(archive, "MAX_UNZIPPED_BYTES", 1_000_000)
+    with pytest.raises(archive._Mismatch, match="larger than Lambda's 250 MB unzipped limit"):
         build.verify_package(clean.zip_path.read_bytes(), build.CUSTOMERS, RUNNER_ARCH, interp)
 
 
 def test_without_a_lock_digest_dependencies_are_checked_against_record_and_a_recompile(clean, interp, monkeypatch):
-    monkeypatch.setattr(build, "_environment", lambda arch, i: "an interpreter build.lock has no digest for")
+    monkeypatch.setattr(verify, "_environment", lambda arch, i: "an interpreter build.lock has no digest for")
     wheels = build.verified_wheels(build.CUSTOMERS, RUNNER_ARCH, "3.13", clean.zip_path.parent.parent / "wheels")
     data = clean.zip_path.read_bytes()
     assert build.verify_package(data, build.CUSTOMERS, RUNNER_ARCH, interp, wheels) == "record"
@@ -358,10 +360,10 @@ def test_without_a_lock_digest_dependencies_are_checked_against_record_and_a_rec
             ("jwt/__pycache__/api_jwt.cpython-313.pyc", _flip,
              "api_jwt.cpython-313.pyc is not the bytecode of its source")):
         bad = _rezip([(n, change(d) if n == name else d, x) for n, d, x in entries])
-        with pytest.raises(build._Mismatch, match=message):
+        with pytest.raises(archive._Mismatch, match=message):
             build.verify_package(bad, build.CUSTOMERS, RUNNER_ARCH, interp, wheels)
     extra = _rezip([*entries, ("jwt/evil.py", b"x = 1\n", False)])
-    with pytest.raises(build._Mismatch, match="jwt/evil.py is not a dependency file"):
+    with pytest.raises(archive._Mismatch, match="jwt/evil.py is not a dependency file"):
         build.verify_package(extra, build.CUSTOMERS, RUNNER_ARCH, interp, wheels)
 
 
