@@ -5,7 +5,10 @@ The secret value is 32 CSPRNG bytes, hex (``random.RandomBytes``), unless the Id
 ``{"client_id": ..., "client_secret": ...}`` as JSON and exposes only the secret's ARN and name.
 
 Rotation is deliberate: the value is regenerated only when ``rotation_version`` changes (a
-``keepers`` entry), which the stack setting ``clientSecret.version`` controls.
+``keepers`` entry), which the stack setting ``clientSecret.version`` controls. Where the IdP holds two secrets
+(Cognito), ``clientSecret.rotation.phase`` makes it two steps: ``add-next`` stores the new value as a second
+version staged ``AWSPENDING`` (``pending_secret``) while ``AWSCURRENT`` keeps the old one; ``retire-previous``
+makes the new value ``AWSCURRENT`` (docs/rotation.md#client-secret).
 
 Who can do what (the stack settings ``clientSecret.readers`` and ``clientSecret.administrators``):
 
@@ -139,6 +142,8 @@ class ClientSecretArgs:
     rotation_version: int = 1
     #: A secret the IdP generated itself (Cognito). None: generate one here with the CSPRNG.
     supplied_secret: pulumi.Input[str] | None = None
+    #: Phase 1 of a two-phase rotation: the next secret, stored as a second version staged AWSPENDING.
+    pending_secret: pulumi.Input[str] | None = None
     tags: dict[str, str] = field(default_factory=dict)
     #: IAM role ARNs that may read the secret (``settings.client_secret.readers``), and nothing else.
     readers: Sequence[str] = ()
@@ -158,18 +163,35 @@ class ClientSecretSettings:
     tags: dict[str, str] = field(default_factory=dict)
     readers: Sequence[str] = ()
     administrators: Sequence[str] = ()
+    #: ``clientSecret.rotation.phase``: none, add-next or retire-previous (settings.stack.RotationPhase).
+    rotation_phase: str = "none"
 
     @classmethod
     def from_settings(cls, settings: StackSettings) -> ClientSecretSettings:
         return cls(name_prefix=settings.name_prefix, environment=settings.environment,
                    rotation_version=settings.client_secret.version, tags=settings.tags,
                    readers=tuple(settings.client_secret.readers),
-                   administrators=tuple(settings.client_secret.administrators))
+                   administrators=tuple(settings.client_secret.administrators),
+                   rotation_phase=settings.client_secret.rotation.phase.value)
 
-    def args(self, client_id: pulumi.Input[str], supplied_secret: pulumi.Input[str] | None = None) -> ClientSecretArgs:
+    def args(self, client_id: pulumi.Input[str], supplied_secret: pulumi.Input[str] | None = None,
+             pending_secret: pulumi.Input[str] | None = None) -> ClientSecretArgs:
         return ClientSecretArgs(client_id=client_id, name_prefix=self.name_prefix, environment=self.environment,
                                 rotation_version=self.rotation_version, supplied_secret=supplied_secret,
-                                tags=self.tags, readers=self.readers, administrators=self.administrators)
+                                pending_secret=pending_secret, tags=self.tags, readers=self.readers,
+                                administrators=self.administrators)
+
+
+#: The Secrets Manager staging label of phase 1's new secret (``plaid-ready check --secret-stage AWSPENDING``).
+PENDING_STAGE: Final = "AWSPENDING"
+
+
+def csprng_secret(name: str, version: int, parent: pulumi.Resource) -> random.RandomBytes:
+    """Secret ``version`` of a two-phase rotation: 32 CSPRNG bytes (hex), named after its version so the
+    previous and the next one coexist, regenerated only if its version changes."""
+    return random.RandomBytes(
+        f"{name}-v{version}", length=plaid.CLIENT_SECRET_BYTES, keepers={"version": str(version)},
+        opts=options.child(parent, additional_secret_outputs=["hex", "base64"]))
 
 
 class PlaidClientSecret(pulumi.ComponentResource):
@@ -257,6 +279,17 @@ class PlaidClientSecret(pulumi.ComponentResource):
             ),
             opts=options.child(self),
         )
+        self.pending = None
+        if args.pending_secret is not None:
+            # Phase 1: the next secret beside AWSCURRENT; `plaid-ready check --secret-stage AWSPENDING` reads it.
+            self.pending = aws.secretsmanager.SecretVersion(
+                f"{name}-pending",
+                secret_id=self.secret.id,
+                secret_string=pulumi.Output.secret(pulumi.Output.json_dumps(
+                    {"client_id": args.client_id, "client_secret": pulumi.Output.secret(args.pending_secret)})),
+                version_stages=[PENDING_STAGE],
+                opts=options.child(self),
+            )
 
         self.secret_arn = self.secret.arn
         self.secret_name = self.secret.name

@@ -80,6 +80,10 @@ class IdpSettings(SettingsModel):
     renamed: ClassVar[Mapping[str, Renamed]] = {}
     #: What the IdP's consistency key is, as the message refusing ``consistencyKey.attribute`` says it.
     consistency_key_note: ClassVar[str] = "the id_token sub"
+    #: Why the IdP cannot hold two client secrets at once through this project (shown when
+    #: ``clientSecret.rotation.phase`` asks for a two-phase rotation, and by the SECRET-ROTATION rule); None: it
+    #: can, and the two-phase rotation is declared (docs/rotation.md#client-secret).
+    rotation_limit: ClassVar[str | None] = "this IdP holds one client secret per client"
 
     def owns_host(self, host: str) -> bool:
         """Whether ``host`` (lowercase, no trailing dot) belongs to the IdP itself: an audience there would name

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping
+from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, Union
 from urllib.parse import urlsplit
 
@@ -60,10 +61,35 @@ _RoleArn = Annotated[str, Field(pattern=ROLE_ARN_PATTERN,
                                 examples=["arn:aws:iam::111122223333:role/plaid-ready-deployer"])]
 
 
+class RotationPhase(StrEnum):
+    """Where a two-phase client-secret rotation stands (docs/rotation.md#client-secret)."""
+
+    #: One secret: ``version``.
+    NONE = "none"
+    #: Phase 1: secret ``version`` is added next to ``version - 1`` (Secrets Manager AWSPENDING, and the IdP's
+    #: second secret); Plaid keeps working with the previous one.
+    ADD_NEXT = "add-next"
+    #: Phase 2: secret ``version`` becomes AWSCURRENT and the IdP forgets ``version - 1``: Plaid must already use
+    #: the new one.
+    RETIRE_PREVIOUS = "retire-previous"
+
+
+class SecretRotation(SettingsModel):
+    """A two-phase rotation: two reviewed stack changes, ``add-next`` (with ``version`` bumped) then
+    ``retire-previous``, then back to ``none``."""
+
+    phase: RotationPhase = Field(
+        default=RotationPhase.NONE,
+        description="none | add-next (phase 1: the new secret `version` is added, the previous one still works) | "
+                    "retire-previous (phase 2: the previous one is retired; Plaid must already use the new one)")
+
+
 class ClientSecret(SettingsModel):
-    """The Plaid client's secret. Bump ``version`` to rotate: that, and only that, mints a new value."""
+    """The Plaid client's secret. Bump ``version`` to rotate: that, and only that, mints a new value. With
+    ``rotation.phase`` the rotation takes two steps where the IdP can hold two secrets."""
 
     version: int = Field(default=1, ge=1, le=10_000)
+    rotation: SecretRotation = Field(default_factory=SecretRotation)
     readers: list[_RoleArn] = Field(
         default_factory=list, max_length=MAX_READERS,
         description="IAM role ARNs allowed to read the secret and decrypt it (nothing else); not the role that "
@@ -89,6 +115,10 @@ class ClientSecret(SettingsModel):
             raise ValueError(
                 f"readers: entry {both[0]} is also in administrators; administrators may read already, and "
                 "readers may only read: list the role once, under administrators if it runs pulumi up")
+        if self.rotation.phase is not RotationPhase.NONE and self.version < 2:
+            raise ValueError(
+                f"rotation.phase {self.rotation.phase.value}: version is the NEW secret's version and the previous "
+                "one is version - 1, so version must be 2 or more; bump version together with phase add-next")
         return self
 
 
@@ -308,6 +338,12 @@ class StackSettings(SettingsModel):
                     f"or import it in {self._region}")
         if self._region is not None:
             problems.extend(section.region_problems(self._region))
+        phase = self.client_secret.rotation.phase
+        if phase is not RotationPhase.NONE and section.rotation_limit is not None:
+            problems.append(
+                f"clientSecret.rotation.phase: {phase.value} needs an IdP that holds two client secrets at once; "
+                f"{section.idp}: {section.rotation_limit}. Set phase none and follow "
+                "docs/rotation.md#client-secret (a one-step rotation with version, timed with Plaid)")
         if self.consistency_key.attribute is not None:
             if self.protocol is not Protocol.OAUTH2:
                 problems.append(

@@ -37,6 +37,9 @@ class Auth0Settings(IdpSettings):
         default=None, description="https URL namespacing the consistency-key claim; default: the audience")
     action_runtime: Literal["node22"] = "node22"
 
+    rotation_limit: ClassVar[str | None] = (
+        "an Auth0 client has one client_secret, and POST /api/v2/clients/{id}/rotate-secret replaces it at once "
+        "(no overlap); pulumi-auth0's ClientCredentials holds that one secret")
     renamed: ClassVar[Mapping[str, Renamed]] = {
         "accessTokenLifetimeSeconds": Renamed("accessTokenLifetimeMinutes", "minutes", factor=60, old_unit="s"),
         "idTokenLifetimeSeconds": Renamed("idTokenLifetimeMinutes", "minutes", factor=60, old_unit="s"),

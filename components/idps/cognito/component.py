@@ -13,7 +13,9 @@ Declares, all parented to the component and named after it:
   refresh-token rotation (and without ``ALLOW_REFRESH_TOKEN_AUTH``, which rotation forbids), token
   revocation, user-existence errors prevented, the identity providers from the settings;
 - the **client credentials**: Cognito's generated secret, a Pulumi secret, into ``PlaidClientSecret``
-  (Secrets Manager, customer-managed KMS key). No Pulumi resource can set a custom Cognito secret;
+  (Secrets Manager, customer-managed KMS key). No Pulumi resource can set a custom Cognito secret; from
+  ``clientSecret.version`` 2 on, each version is our CSPRNG value added with the dynamic resources of
+  ``secrets.py`` (AddUserPoolClientSecret), in two phases (``clientSecret.rotation``, docs/rotation.md);
 - the **scope adapter** (``PlaidScopeAdapter``, on by default): Plaid's discovery and authorize endpoints,
   because Cognito answers ``invalid_scope`` to the ``offline_access`` Plaid always sends.
 
@@ -31,8 +33,9 @@ import pulumi
 import pulumi_aws as aws
 
 from components import options
-from components.client_secret import ClientSecretSettings, PlaidClientSecret
+from components.client_secret import ClientSecretSettings, PlaidClientSecret, csprng_secret
 from components.idps.cognito.scope_adapter import AdapterDomainArgs, PlaidScopeAdapter, ScopeAdapterArgs
+from components.idps.cognito.secrets import CognitoClientSecret, CognitoRetireSecrets
 from components.idps.cognito.settings import CognitoSettings, NewPool
 from components.settings import StackSettings
 from components.tenant import TenantContract, TokenContract
@@ -156,10 +159,11 @@ class PlaidCognitoTenant(pulumi.ComponentResource):
             opts=options.child(self, stateful=True, protect=protect,
                                depends_on=[self.domain] if self.domain is not None else None))
 
-        # -- the client credentials: Cognito's secret, a Pulumi secret, into Secrets Manager ------------------
+        # -- the client credentials: Cognito's secret(s), Pulumi secrets, into Secrets Manager ----------------
+        current, pending = self._secrets(name, a, pool_id, region)
         self.credentials_secret = PlaidClientSecret(
             f"{name}-plaid-credentials",
-            a.secret.args(client_id=self.client.id, supplied_secret=pulumi.Output.secret(self.client.client_secret)),
+            a.secret.args(client_id=self.client.id, supplied_secret=current, pending_secret=pending),
             opts=pulumi.ResourceOptions(parent=self))
 
         # -- the scope adapter -------------------------------------------------------------------------------
@@ -193,6 +197,38 @@ class PlaidCognitoTenant(pulumi.ComponentResource):
         if self.existing_pool is not None:
             outputs["user_pool_arn"] = self.existing_pool.arn  # awaited: a missing pool fails the preview
         self.register_outputs(outputs)
+
+    def _secrets(self, name: str, a: CognitoTenantArgs, pool_id: pulumi.Input[str],
+                 region: pulumi.Output[str]) -> tuple[pulumi.Output[str], pulumi.Output[str] | None]:
+        """(AWSCURRENT value, AWSPENDING value or None) for ``clientSecret.version`` V and its rotation phase.
+
+        Version 1 is the secret Cognito generated with the client. Version v >= 2 is our CSPRNG value
+        (``<name>-plaid-secret-v<v>``) added to the client by :class:`CognitoClientSecret`. ``none``: V is current.
+        ``add-next``: V - 1 is current, V is added and pending. ``retire-previous``: V is current and
+        :class:`CognitoRetireSecrets` deletes every other secret of the client (V - 1's resource, when it has one,
+        is no longer declared: deleting it deletes that secret too)."""
+        version, phase = a.secret.rotation_version, a.secret.rotation_phase
+        self.secret_versions: dict[int, CognitoClientSecret] = {}
+
+        def value(v: int) -> pulumi.Output[str]:
+            if v == 1:
+                return pulumi.Output.secret(self.client.client_secret)
+            random_value = csprng_secret(f"{name}-plaid-secret", v, self)
+            self.secret_versions[v] = CognitoClientSecret(
+                f"{name}-plaid-secret-v{v}-cognito", region=region, user_pool_id=pool_id, client_id=self.client.id,
+                version=v, client_secret=random_value.hex, opts=options.child(self))
+            return pulumi.Output.secret(random_value.hex)
+
+        self.retire: CognitoRetireSecrets | None = None
+        if phase == "add-next":
+            return value(version - 1), value(version)
+        current = value(version)
+        if phase == "retire-previous":
+            self.retire = CognitoRetireSecrets(
+                f"{name}-plaid-secret-retire", region=region, user_pool_id=pool_id, client_id=self.client.id,
+                keep_secret_id=self.secret_versions[version].secret_id,
+                opts=options.child(self, depends_on=[self.secret_versions[version]]))
+        return current, None
 
 
 def tenant(settings: StackSettings, opts: pulumi.ResourceOptions | None = None) -> TenantContract:

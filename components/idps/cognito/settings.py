@@ -97,6 +97,8 @@ class CognitoSettings(IdpSettings):
         default=10, ge=0, le=60,
         description="how long the previous refresh token still works after a rotation (Cognito's grace period)")
 
+    #: Add/DeleteUserPoolClientSecret: two secrets per app client (components/idps/cognito/secrets.py).
+    rotation_limit: ClassVar[str | None] = None
     renamed: ClassVar[Mapping[str, Renamed]] = {
         "accessTokenValidityMinutes": Renamed("accessTokenLifetimeMinutes", "minutes"),
         "idTokenValidityMinutes": Renamed("idTokenLifetimeMinutes", "minutes"),

@@ -112,6 +112,10 @@ class OktaSettings(IdpSettings):
         return host == self.org_host
 
     consistency_key_note: ClassVar[str] = "the id_token sub; on Okta also uid in access tokens"
+    rotation_limit: ClassVar[str | None] = (
+        "Okta's Apps API can hold two secrets per app, but pulumi-okta's okta.app.OAuth owns the app's one "
+        "client_secret and no Pulumi or Terraform resource manages a second, and what the app's update does to a "
+        "second secret is not documented, so this project does not declare one")
 
     # -- derived values ------------------------------------------------------------------------
 
