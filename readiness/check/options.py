@@ -70,6 +70,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     login.add_argument("--client-secret-env", metavar="NAME", help="environment variable holding the secret")
     login.add_argument("--secret-arn", metavar="ARN",
                        help="AWS Secrets Manager secret holding {client_id, client_secret} (credentials_secret_arn)")
+    login.add_argument("--secret-stage", metavar="LABEL",
+                       help="the --secret-arn version to use: AWSCURRENT (default), or AWSPENDING to prove a "
+                            "rotation's new secret before retiring the old one (docs/rotation.md#client-secret)")
     login.add_argument("--redirect-port", metavar="N", default=str(DEFAULT_REDIRECT_PORT),
                        help=f"loopback callback port: http://127.0.0.1:N/callback (default {DEFAULT_REDIRECT_PORT})")
     login.add_argument("--redirect-host", metavar="HOST", default=HOST_NAMES[0],
@@ -203,11 +206,13 @@ def options_from(args: argparse.Namespace) -> Options:
         raise UsageError(f"--redirect-host must be {' or '.join(HOST_NAMES)}")
     if args.cacert is not None and not args.cacert.is_file():
         raise UsageError("--cacert: no such file")
+    stage = client_secret.stage_of(args.secret_stage, args.secret_arn)
     secret, source = None, None
     if args.client_secret_env is not None:
         secret, source = client_secret.from_env(args.client_secret_env), "environment variable"
     elif args.secret_arn is not None:
-        secret, source = client_secret.from_arn(args.secret_arn, timeout), "Secrets Manager"
+        secret = client_secret.from_arn(args.secret_arn, timeout, stage)
+        source = "Secrets Manager" + ("" if stage == client_secret.CURRENT_STAGE else f" version staged {stage}")
     return Options(discovery_url=discovery_url, client_id=client_id, secret=secret, customers_url=customers_url,
                    cacert=args.cacert, redirect_port=redirect_port, redirect_host=args.redirect_host,
                    login_timeout=login_timeout, timeout=timeout,

@@ -8,13 +8,18 @@ from typing import Any
 
 import plaid_contract as plaid
 from components import idps
-from components.checklist import Context, Finding, Resource, Rule, fail, is_secret, is_unknown, ok
+from components.checklist import Context, Finding, Resource, Rule, closest, fail, is_secret, is_unknown, ok
 
 SECRET = "aws:secretsmanager/secret:Secret"
 SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
 SECRET_POLICY = "aws:secretsmanager/secretPolicy:SecretPolicy"
 KMS_KEY = "aws:kms/key:Key"
 RANDOM_BYTES = "random:index/randomBytes:RandomBytes"
+DYNAMIC = "pulumi-python:dynamic:Resource"
+#: The staging label of a two-phase rotation's new secret (components.client_secret.PENDING_STAGE).
+PENDING_STAGE = "AWSPENDING"
+#: The client-secret runbook, per IdP.
+ROTATION_DOC = "docs/rotation.md#client-secret"
 
 #: Types that hold state a bank cannot recreate without Plaid noticing (identities, clients, keys): the client
 #: secret's, each registered IdP's (its review's ``stateful_types``) and the customers API's.
@@ -280,6 +285,39 @@ def _recovery_window(ctx: Context) -> Finding:
     return ok("30-day recovery window")
 
 
+def pending_versions(resources: list[Resource]) -> list[Resource]:
+    """Secret versions staged AWSPENDING: phase 1 of a two-phase rotation (the new secret beside AWSCURRENT)."""
+    def stages(v: Resource) -> Any:
+        raw = v.input("versionStages")
+        return raw if isinstance(raw, list | tuple) else ()
+    return [v for v in resources if v.type == SECRET_VERSION and PENDING_STAGE in stages(v)]
+
+
+def retirements(resources: list[Resource]) -> list[Resource]:
+    """Phase 2 of a two-phase rotation: the resource that deletes every secret of the client but the new one."""
+    return [r for r in resources if r.type == DYNAMIC and r.name.endswith("-plaid-secret-retire")]
+
+
+def _rotation(ctx: Context) -> Finding:
+    declared = [idp for idp in idps.IDPS if idp.declared_in(ctx)]
+    limits = [(idp.name, idp.settings.rotation_limit) for idp in declared if idp.settings.rotation_limit]
+    if limits:
+        name, why = limits[0]
+        return closest(f"{name}: one client secret at a time; clientSecret.version rotates it in one step, and "
+                       "the old secret stops working when that deploys",
+                       f"{why}. The shortest safe sequence with Plaid's dashboard: {ROTATION_DOC}")
+    if retirements(ctx.resources):
+        return ok("two-phase rotation, phase 2 (retire-previous): the new secret becomes AWSCURRENT and the IdP "
+                  "keeps only it; Plaid must already use it (check it first: plaid-ready check --secret-stage "
+                  f"AWSPENDING, {ROTATION_DOC})")
+    if pending_versions(ctx.resources):
+        return ok("two-phase rotation, phase 1 (add-next): the new secret is added to the IdP and staged "
+                  "AWSPENDING; Plaid's current secret keeps working. Next: plaid-ready check --secret-stage "
+                  f"AWSPENDING, give Plaid the new secret, then phase retire-previous ({ROTATION_DOC})")
+    return ok("two client secrets possible: rotate in two reviewed phases with clientSecret.rotation.phase add-next, "
+              f"then retire-previous ({ROTATION_DOC})")
+
+
 RULES: tuple[Rule, ...] = (
     Rule("SECRET-STORE", "Client secret never in plain text: Secrets Manager, customer-managed KMS key",
          _secret_in_secrets_manager, source="Plaid Core Exchange authentication doc (client credentials)"),
@@ -290,6 +328,9 @@ RULES: tuple[Rule, ...] = (
     Rule("SECRET-CSPRNG", f"Client secret from a CSPRNG, {plaid.CLIENT_SECRET_BYTES} bytes hex",
          _csprng_secret, applies=_csprng_applies,
          source="Plaid: `openssl rand -hex 32`"),
+    Rule("SECRET-ROTATION", "Plaid's client secret can be rotated without breaking Plaid (two secrets valid at "
+         "once while Plaid switches)", _rotation, applies=lambda ctx: any(i.declared_in(ctx) for i in idps.IDPS),
+         source=f"Plaid Core Exchange security guidance (rotate credentials); {ROTATION_DOC}"),
     Rule("PROD-PROTECT", "Prod protects stateful resources (identities, clients, APIs, secrets, keys)",
          _protected, applies=lambda ctx: ctx.environment == "prod", source="plaid-ready-idp house rule"),
     Rule("PROD-RECOVERY", "Prod keeps a deleted client secret recoverable for 30 days",

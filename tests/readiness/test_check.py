@@ -532,6 +532,54 @@ def test_unreadable_secret_is_a_usage_error(aws, capsys, value, message):
     assert ran.err.splitlines() == [f"plaid-ready check: error: {message}"]
 
 
+def _put_rotating_secret(current: str, pending: str) -> str:
+    """A secret as phase 1 of a two-phase rotation leaves it: the old value AWSCURRENT, the new one AWSPENDING."""
+    import boto3
+
+    sm = boto3.client("secretsmanager", region_name="us-east-1")
+    arn = sm.create_secret(Name=f"fpb-rotating-{time.monotonic_ns()}",
+                           SecretString=json.dumps({"client_id": CLIENT_ID, "client_secret": current}))["ARN"]
+    sm.put_secret_value(SecretId=arn, SecretString=json.dumps({"client_id": CLIENT_ID, "client_secret": pending}),
+                        VersionStages=["AWSPENDING"])
+    return arn
+
+
+def test_secret_stage_awspending_proves_the_new_secret_before_phase_2(world, aws, capsys, sensitive):
+    # The IdP knows CLIENT_SECRET only: the pending version holds it, the current one is the (retired) old value.
+    arn = _put_rotating_secret("0" * 64, CLIENT_SECRET)
+    base = ["--discovery-url", world.good.discovery_url, "--client-id", CLIENT_ID, "--secret-arn", arn,
+            "--cacert", str(world.tls.ca), "--redirect-port", str(world.port), "--json"]
+    pending = run(capsys, [*base, "--secret-stage", "AWSPENDING"], Browser(world.tls.ca))
+    assert pending.status()["TOKEN-CLIENT-AUTH"] == "pass", pending.doc
+    pending.assert_no_leak(sensitive)
+    current = run(capsys, base, Browser(world.tls.ca))  # AWSCURRENT: the old secret, which the IdP refuses
+    assert current.status()["TOKEN-CLIENT-AUTH"] == "fail", current.doc
+    assert CLIENT_SECRET not in current.out + current.err
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--secret-stage", "AWSPENDING"], "--secret-stage selects a version of the --secret-arn secret: give "
+                                       "--secret-arn too"),
+    (["--secret-arn", "arn:aws:secretsmanager:us-east-1:123456789012:secret:x-AbCdEf", "--secret-stage", "a b"],
+     "--secret-stage must be a Secrets Manager staging label such as AWSCURRENT or AWSPENDING (letters, digits, "
+     "_+=.@-)"),
+])
+def test_secret_stage_usage_errors(capsys, args, message):
+    ran = run(capsys, ["--discovery-url", "https://127.0.0.1:1/.well-known/openid-configuration",
+                       "--client-id", CLIENT_ID, *args])
+    assert ran.code == 2 and ran.err.splitlines() == [f"plaid-ready check: error: {message}"]
+
+
+def test_no_pending_version_says_phase_1_is_not_deployed(aws, capsys):
+    arn = _put_secret(f"fpb-plain-{time.monotonic_ns()}", json.dumps({"client_id": CLIENT_ID, "client_secret": "x"}))
+    ran = run(capsys, ["--discovery-url", "https://127.0.0.1:1/.well-known/openid-configuration",
+                       "--client-id", CLIENT_ID, "--secret-arn", arn, "--secret-stage", "AWSPENDING", "--timeout", "5"])
+    assert ran.code == 2
+    assert ran.err.splitlines() == ["plaid-ready check: error: --secret-arn: Secrets Manager answered "
+                                    "ResourceNotFoundException (no version staged AWSPENDING: is phase add-next of "
+                                    "clientSecret.rotation deployed? docs/rotation.md#client-secret)"]
+
+
 # --- failures of the login itself -----------------------------------------------------------------
 
 
