@@ -28,6 +28,11 @@ DOMAIN = "aws:apigateway/domainName:DomainName"
 REST_API = "aws:apigateway/restApi:RestApi"
 API_RESOURCE = "aws:apigateway/resource:Resource"
 STAGE = "aws:apigateway/stage:Stage"
+SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
+DYNAMIC = "pulumi-python:dynamic:Resource"
+#: Secrets Manager's label of a two-phase rotation's new secret, and the runbook.
+PENDING_STAGE = "AWSPENDING"
+ROTATION_DOC = "docs/rotation.md#client-secret"
 
 #: Plaid's OAuth client, per IdP (the registry's reviews): replaced or deleted = a new client id and secret for Plaid.
 CLIENT_TYPES: Final = tuple(t for idp in idps.IDPS for t in idp.review.client_types)
@@ -403,12 +408,46 @@ def _settings(changes: list[ResourceChange]) -> list[Impact]:
     return out
 
 
+def _pending(p: Plan) -> bool:
+    """Phase 1 of a two-phase rotation is declared: a secret version staged AWSPENDING."""
+    return any(PENDING_STAGE in (v if isinstance(v := r.inputs.get("versionStages"), tuple) else ())
+               for r in p.of_type(SECRET_VERSION))
+
+
+def _retiring(p: Plan) -> bool:
+    """Phase 2 is declared: the resource that keeps only the new secret at the IdP."""
+    return any(r.name.endswith("-plaid-secret-retire") for r in p.of_type(DYNAMIC))
+
+
+def _rotation(base: Plan, head: Plan) -> list[Impact]:
+    """The two phases of a client-secret rotation (clientSecret.rotation.phase): adding is harmless, retiring
+    breaks Plaid unless it already uses the new secret."""
+    out = []
+    if _pending(head) and not _pending(base):
+        out.append(Impact(NOTICE, "client-secret-rotation",
+                          "Client-secret rotation, phase 1 (add-next): a new secret is added to the IdP next to the "
+                          f"current one and stored staged {PENDING_STAGE}; Plaid's current secret keeps working, so "
+                          "nothing changes for Plaid. Before phase 2: prove the new secret with `plaid-ready check "
+                          f"--secret-arn ARN --secret-stage {PENDING_STAGE}`, then save it in Plaid's dashboard "
+                          f"({ROTATION_DOC})."))
+    if _retiring(head) and not _retiring(base):
+        message = ("Client-secret rotation, phase 2 (retire-previous): the IdP keeps only the new secret and "
+                   "AWSCURRENT moves to it, so the previous secret stops working when this deploys. Plaid must "
+                   "already use the new secret: confirm in Plaid's dashboard that it was saved, and that `plaid-ready "
+                   f"check --secret-stage {PENDING_STAGE}` passed, before merging ({ROTATION_DOC}).")
+        if not _pending(base):
+            message += (f" Phase 1 was not deployed before this change (no {PENDING_STAGE} version in the base): "
+                        "Plaid cannot have the new secret yet; deploy phase add-next first.")
+        out.append(Impact(BREAKING, "client-secret-rotation", message))
+    return out
+
+
 def plaid_impact(base: Plan, head: Plan, changes: list[ResourceChange]) -> list[Impact]:
     """Every effect on Plaid, breaking ones first, each once."""
     replaced, replaced_clients = _replacements(changes, head)
     found = [*_consistency_key(base, head), *replaced, *_outputs(base, head, replaced_clients),
              *_customers_endpoint(base, head), *_mtls(base, head), *_redirects(base, head),
-             *_allowlist(base, head), *_settings(changes)]
+             *_allowlist(base, head), *_settings(changes), *_rotation(base, head)]
     seen: set[str] = set()
     unique = []
     for x in found:

@@ -251,6 +251,14 @@ def test_row_client_secret(cases):
     assert resources[1] == 'keepers.version: "1" -> "2"'
 
 
+def test_row_client_secret_rotation():
+    """Both phases, planned from the real program per phase (tests/readiness/test_compare_rotation.py)."""
+    from tests.readiness import test_compare_rotation as rotation
+
+    rotation.test_phase_1_is_a_notice_with_no_impact_on_plaid()
+    rotation.test_phase_2_breaks_unless_plaid_already_uses_the_new_secret()
+
+
 def test_row_client_id_renamed_stateful_resources_are_replacements(cases):
     out, code = case(cases, "rename", "json")
     doc = json.loads(out)
