@@ -97,3 +97,18 @@ def test_no_value_in_plain_text_anywhere(phase):
             if not is_secret(raw):
                 assert not any(v in json.dumps(raw, default=repr) for v in values), (r.name, key)
     assert not any(v in json.dumps(d.outputs, default=repr) for v in values)
+
+
+def test_cognito_secret_row_passes_once_the_secret_is_ours():
+    from readiness.checklist import Context, Status, all_rules, evaluate
+
+    def row(d: Any) -> Any:
+        results = evaluate(all_rules(), Context(d.resources, "dev"))
+        return next(x.finding for x in results if x.rule.id == "COGNITO-SECRET")
+    first = row(build(cognito_settings()))
+    assert first.status is Status.CLOSEST
+    assert "from clientSecret.version 2 the rotation adds one of ours" in first.reason
+    ours = row(rotated(2, "none"))
+    assert ours.status is Status.PASS and ours.declared.startswith(
+        "client fpb-plaid-client: secret fpb-plaid-secret-v2, 32 CSPRNG bytes hex of ours, added with "
+        "AddUserPoolClientSecret")
