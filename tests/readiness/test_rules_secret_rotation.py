@@ -42,3 +42,12 @@ def test_cognito_passes_and_names_each_phase():
     f = row("cognito", version=2, rotation={"phase": "retire-previous"})
     assert f.status is Status.PASS and f.declared.startswith("two-phase rotation, phase 2 (retire-previous)")
     assert "Plaid must already use it" in f.declared
+
+
+def test_the_runbook_the_row_links_to_exists():
+    from tests.harness import ROOT
+
+    text = (ROOT / "docs" / "rotation.md").read_text()
+    assert "\n## Client secret\n" in text  # docs/rotation.md#client-secret
+    assert "\n### Two-phase (Cognito)\n" in text and "\n### One-step (Auth0 and Okta)\n" in text
+    assert "](#two-phase-cognito)" in text and "](#one-step-auth0-and-okta)" in text
