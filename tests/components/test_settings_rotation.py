@@ -57,7 +57,7 @@ def test_unknown_key_in_rotation_is_refused():
 
 @pytest.mark.parametrize(("idp", "section", "why"), [
     ("auth0", {"domain": "first-platypus-dev.us.auth0.com"}, "rotate-secret replaces it at once"),
-    ("okta", {"orgUrl": "https://first-platypus.okta.com"}, "no Pulumi or Terraform resource manages a second"),
+    ("okta", {"orgUrl": "https://first-platypus.okta.com"}, "which would bring a retired secret back"),
 ])
 def test_idps_with_one_secret_refuse_a_phase_and_say_why(idp, section, why):
     changes: dict[str, Any] = {"idp": idp, "auth0": None, idp: section,

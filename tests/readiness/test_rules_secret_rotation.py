@@ -25,7 +25,7 @@ def row(idp: str, **secret: Any):
 
 
 @pytest.mark.parametrize(("idp", "why"), [("auth0", "rotate-secret replaces it at once (no overlap)"),
-                                          ("okta", "no Pulumi or Terraform resource manages a second")])
+                                          ("okta", "which would bring a retired secret back")])
 def test_one_secret_idps_are_closest_with_the_reason_and_the_runbook(idp, why):
     f = row(idp)
     assert f.status is Status.CLOSEST

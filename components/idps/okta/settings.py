@@ -113,9 +113,9 @@ class OktaSettings(IdpSettings):
 
     consistency_key_note: ClassVar[str] = "the id_token sub; on Okta also uid in access tokens"
     rotation_limit: ClassVar[str | None] = (
-        "Okta's Apps API can hold two secrets per app, but pulumi-okta's okta.app.OAuth owns the app's one "
-        "client_secret and no Pulumi or Terraform resource manages a second, and what the app's update does to a "
-        "second secret is not documented, so this project does not declare one")
+        "Okta's Apps API can hold two secrets per app, but no Pulumi or Terraform resource manages a second, and "
+        "pulumi-okta's okta.app.OAuth sets its one client_secret on the API at every update of the app "
+        "(terraform-provider-okta, omit_secret), which would bring a retired secret back")
 
     # -- derived values ------------------------------------------------------------------------
 
