@@ -279,7 +279,7 @@ class PlaidClientSecret(pulumi.ComponentResource):
             ),
             opts=options.child(self),
         )
-        self.pending = None
+        self.pending: aws.secretsmanager.SecretVersion | None = None
         if args.pending_secret is not None:
             # Phase 1: the next secret beside AWSCURRENT; `plaid-ready check --secret-stage AWSPENDING` reads it.
             self.pending = aws.secretsmanager.SecretVersion(

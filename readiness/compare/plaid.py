@@ -422,7 +422,7 @@ def _retiring(p: Plan) -> bool:
 def _rotation(base: Plan, head: Plan) -> list[Impact]:
     """The two phases of a client-secret rotation (clientSecret.rotation.phase): adding is harmless, retiring
     breaks Plaid unless it already uses the new secret."""
-    out = []
+    out: list[Impact] = []
     if _pending(head) and not _pending(base):
         out.append(Impact(NOTICE, "client-secret-rotation",
                           "Client-secret rotation, phase 1 (add-next): a new secret is added to the IdP next to the "

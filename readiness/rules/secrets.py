@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import plaid_contract as plaid
@@ -285,7 +286,7 @@ def _recovery_window(ctx: Context) -> Finding:
     return ok("30-day recovery window")
 
 
-def pending_versions(resources: list[Resource]) -> list[Resource]:
+def pending_versions(resources: Sequence[Resource]) -> list[Resource]:
     """Secret versions staged AWSPENDING: phase 1 of a two-phase rotation (the new secret beside AWSCURRENT)."""
     def stages(v: Resource) -> Any:
         raw = v.input("versionStages")
@@ -293,7 +294,7 @@ def pending_versions(resources: list[Resource]) -> list[Resource]:
     return [v for v in resources if v.type == SECRET_VERSION and PENDING_STAGE in stages(v)]
 
 
-def retirements(resources: list[Resource]) -> list[Resource]:
+def retirements(resources: Sequence[Resource]) -> list[Resource]:
     """Phase 2 of a two-phase rotation: the resource that deletes every secret of the client but the new one."""
     return [r for r in resources if r.type == DYNAMIC and r.name.endswith("-plaid-secret-retire")]
 

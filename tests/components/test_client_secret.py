@@ -390,3 +390,20 @@ def test_secret_policy_rule_fails_without_a_key_policy():
     res = _secret_policy_finding([replace(r, inputs={k: v for k, v in r.inputs.items() if k != "policy"})
                                   if r.type == KEY else r for r in d.resources])
     assert res.failed and res.finding.declared.startswith("plaid-client-key: no policy")
+
+
+def test_pending_secret_is_a_second_version_staged_awspending_and_stays_secret():
+    d = build(supplied_secret="current-" + "c" * 56, pending_secret="pending-" + "p" * 56)
+    versions = {r.name: r for r in d.of_type(VERSION)}
+    assert set(versions) == {"plaid-client-version", "plaid-client-pending"}
+    current, pending = versions["plaid-client-version"], versions["plaid-client-pending"]
+    assert current.input("versionStages") is None  # AWSCURRENT, Secrets Manager's default
+    assert pending.input("versionStages") == ["AWSPENDING"]
+    assert pending.input("secretId") == current.input("secretId")
+    assert is_secret(pending.inputs["secretString"]) and is_secret(current.inputs["secretString"])
+    assert json.loads(pending.input("secretString")) == {"client_id": "client-id-1234",
+                                                         "client_secret": "pending-" + "p" * 56}
+    assert json.loads(current.input("secretString"))["client_secret"] == "current-" + "c" * 56
+    assert pending.parent_urn == d.one(TYPE, "plaid-client").urn and pending.protect is False
+    assert "pending-" not in json.dumps(d.outputs, default=repr)
+    assert not build().of_type(VERSION)[1:]  # no pending version without a pending secret
