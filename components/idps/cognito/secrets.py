@@ -68,9 +68,21 @@ def _where(props: dict[str, Any]) -> dict[str, Any]:
     return {"region": props["region"], "user_pool_id": props["user_pool_id"], "client_id": props["client_id"]}
 
 
+def _secret_ids(props: dict[str, Any]) -> list[str]:
+    """The ids of the app client's secrets (ListUserPoolClientSecrets)."""
+    try:
+        listed = _call(props["region"], "list_user_pool_client_secrets", UserPoolId=props["user_pool_id"],
+                       ClientId=props["client_id"]).get("ClientSecrets", [])
+    except CognitoSecretError as exc:
+        if _is_not_found(exc):
+            return []  # the app client (or pool) is gone, and its secrets with it
+        raise
+    return [str(s["ClientSecretId"]) for s in listed]
+
+
 class CognitoClientSecretProvider(ResourceProvider):
-    """Create: AddUserPoolClientSecret with the given value. Delete: DeleteUserPoolClientSecret (gone already
-    is fine). Any input change: a new secret, then the old one deleted."""
+    """Create: AddUserPoolClientSecret with the given value. Delete: DeleteUserPoolClientSecret if the client
+    still lists it (gone already is fine). Any input change: a new secret, then the old one deleted."""
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         value = props["client_secret"]
@@ -87,6 +99,10 @@ class CognitoClientSecretProvider(ResourceProvider):
         return DiffResult(changes=bool(changed), replaces=changed, delete_before_replace=False)
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
+        # Phase 2 may have retired it already (CognitoRetireSecrets runs before Pulumi's deletes), and AWS does
+        # not document the error for an unknown secret id: look first.
+        if _id not in _secret_ids(props):
+            return
         try:
             _call(props["region"], "delete_user_pool_client_secret", UserPoolId=props["user_pool_id"],
                   ClientId=props["client_id"], ClientSecretId=_id)
@@ -101,9 +117,7 @@ class CognitoRetireSecretsProvider(ResourceProvider):
 
     def _retire(self, props: dict[str, Any]) -> dict[str, Any]:
         keep = props["keep_secret_id"]
-        listed = _call(props["region"], "list_user_pool_client_secrets", UserPoolId=props["user_pool_id"],
-                       ClientId=props["client_id"]).get("ClientSecrets", [])
-        ids = [s["ClientSecretId"] for s in listed]
+        ids = _secret_ids(props)
         if keep not in ids:
             raise CognitoSecretError(
                 f"app client {props['client_id']} has no secret {keep}: the new secret must exist before the "

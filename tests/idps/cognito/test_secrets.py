@@ -43,17 +43,28 @@ def test_create_adds_our_value_and_returns_only_its_id(stub):
     assert VALUE not in repr(result.outs)
 
 
+LIST = {"UserPoolId": POOL, "ClientId": CLIENT}
+BOTH = {"ClientSecrets": [{"ClientSecretId": "sec-1"}, {"ClientSecretId": "sec-2"}]}
+
+
 def test_delete_deletes_that_secret_and_gone_already_is_fine(stub):
+    stub.add_response("list_user_pool_client_secrets", BOTH, LIST)
     stub.add_response("delete_user_pool_client_secret", {},
                       {"UserPoolId": POOL, "ClientId": CLIENT, "ClientSecretId": "sec-2"})
+    stub.add_response("list_user_pool_client_secrets", {"ClientSecrets": [{"ClientSecretId": "sec-2"}]}, LIST)
     stub.add_client_error("delete_user_pool_client_secret", "ResourceNotFoundException",
                           expected_params={"UserPoolId": POOL, "ClientId": CLIENT, "ClientSecretId": "sec-2"})
+    stub.add_response("list_user_pool_client_secrets", {"ClientSecrets": [{"ClientSecretId": "sec-1"}]}, LIST)
+    stub.add_client_error("list_user_pool_client_secrets", "ResourceNotFoundException", expected_params=LIST)
     provider = secrets.CognitoClientSecretProvider()
     provider.delete("sec-2", dict(PROPS))
-    provider.delete("sec-2", dict(PROPS))  # retired by phase 2 already
+    provider.delete("sec-2", dict(PROPS))  # deleted between the list and the delete
+    provider.delete("sec-2", dict(PROPS))  # retired by phase 2 already: no delete call
+    provider.delete("sec-2", dict(PROPS))  # the app client is gone
 
 
 def test_delete_of_the_last_secret_is_a_clear_error_without_the_value(stub):
+    stub.add_response("list_user_pool_client_secrets", {"ClientSecrets": [{"ClientSecretId": "sec-2"}]}, LIST)
     stub.add_client_error("delete_user_pool_client_secret", "InvalidParameterException",
                           service_message=f"cannot delete the last secret {VALUE}")
     with pytest.raises(secrets.CognitoSecretError) as err:
