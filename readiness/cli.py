@@ -2,6 +2,9 @@
 
     plaid-ready plan --stack NAME [--json|--summary] [--dir PATH]    offline plan + Plaid readiness verdict
                                                            (readiness/plan/)
+    plaid-ready plan --all | --stacks GLOB [--jobs N] [--details] [--json]
+                                                           a fleet: one table, the fleet rules (readiness/fleet/,
+                                                           docs/fleet.md)
     plaid-ready plan --stack NAME --compare BASE [--head FILE] [--format text|markdown|json]
                                                            what a change does to Plaid (readiness/compare/,
                                                            docs/review.md)
@@ -147,8 +150,16 @@ def _parser() -> _Parser:
     p.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     plan = sub.add_parser("plan", reporter=_plan_style, help="offline plan of a stack with a Plaid-readiness verdict")
-    plan.add_argument("--stack", required=True,
-                      help="stack name (stacks/Pulumi.<NAME>.yaml), or the path of that file")
+    which = plan.add_mutually_exclusive_group()
+    which.add_argument("--stack", help="stack name (stacks/Pulumi.<NAME>.yaml), or the path of that file")
+    which.add_argument("--all", action="store_true",
+                       help="plan every stack of the stack directory as a fleet: one table, the fleet rules "
+                            "(docs/fleet.md; --json schema: readiness/fleet/fleet.schema.json)")
+    which.add_argument("--stacks", metavar="GLOB", help="plan the stacks whose names match GLOB as a fleet")
+    plan.add_argument("--jobs", type=int, default=None, metavar="N",
+                      help="with --all/--stacks: worker processes (default: the number of CPUs)")
+    plan.add_argument("--details", action="store_true",
+                      help="with --all/--stacks: each stack's summary (with --json: each stack's plan document)")
     out = plan.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true",
                      help="machine-readable output (schema: readiness/plan.schema.json)")
@@ -243,6 +254,12 @@ def _plan(args: argparse.Namespace) -> ExitCode:
         return ExitCode.USAGE
 
     program_dir = _project_dir(args.dir)
+    if args.all or args.stacks is not None:
+        from readiness.fleet.command import fleet_plan
+
+        return fleet_plan(args, program_dir)
+    if args.jobs is not None or args.details:
+        return refuse(["--jobs and --details go with --all or --stacks GLOB"])
     if args.compare is not None:
         return _compare(args, program_dir)
     if args.format is not None:
@@ -325,7 +342,11 @@ def main(argv: Sequence[str] | None = None, *, browser: Browser | None = None) -
     # Pulumi's mock engine logs through the root logger; keep its chatter off the plan output.
     os.environ.setdefault("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "true")
     try:
-        args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+        parser = _parser()
+        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+        if args.command == "plan" and args.stack is None and not args.all and args.stacks is None:
+            parser.commands["plan"].error("the following arguments are required: --stack (or --all, or --stacks "
+                                          "GLOB)")
         if args.command == "plan":
             return _plan(args)
         if args.command == "serve-customers":

@@ -95,6 +95,15 @@ class IdpSettings(SettingsModel):
         return [f"consistencyKey.attribute: not supported on {self.idp}; the consistency key is the IdP's immutable "
                 f"user id ({self.consistency_key_note}). Remove consistencyKey.attribute"]
 
+    def tenant(self) -> str | None:
+        """The IdP tenant (user directory) this stack configures, as the fleet rules compare it (readiness/fleet/):
+        two stacks with the same tenant share its users and its clients. None: the stack creates its own."""
+        return None
+
+    def hostnames(self, region: str) -> list[str]:
+        """The DNS names this section claims in ``region`` (the fleet rules refuse two stacks claiming one)."""
+        return []
+
 
 Hostname = Annotated[
     str,
