@@ -48,7 +48,8 @@ def test_plan_usage_errors_are_json_with_json_wherever_it_stands(capsys, argv):
 
 
 @pytest.mark.parametrize(("argv", "first_line", "last_line"), [
-    (["plan"], "usage: plaid-ready plan [-h]", "plaid-ready: error: the following arguments are required: --stack"),
+    (["plan"], "usage: plaid-ready plan [-h]", "plaid-ready: error: the following arguments are required: --stack "
+                                               "(or --all, or --stacks GLOB)"),
     (["plan", "--stack", "x", "--bogus"], "usage: plaid-ready [-h]", "plaid-ready: error: unrecognized arguments: "
                                                                     "--bogus"),
     (["serve-customers", "--port", "0", "--bogus"], "usage: plaid-ready serve-customers [-h]",
