@@ -12,6 +12,8 @@
                                                            run the /customers/current Lambda locally
                                                            (lambdas/local_server.py)
     plaid-ready check --discovery-url URL ...              live conformance check (readiness/check/)
+    plaid-ready fleet up|preview --all|--stacks GLOB [--concurrency N]
+                                                           pulumi up/preview over a fleet (readiness/fleet/ops.py)
 
     plaid-ready --version
 
@@ -189,7 +191,16 @@ def _parser() -> _Parser:
                            help="live conformance check of a deployed IdP and API, as Plaid's Validator would",
                            description=check_options.DESCRIPTION)
     check_options.add_arguments(check)
-    p.commands = {"plan": plan, "serve-customers": serve, "check": check}
+    fleet = sub.add_parser("fleet", reporter=_argparse_style,
+                           help="pulumi up or preview over many stacks (Automation API): non-prod first, a "
+                                "concurrency limit, stop at the first failure (docs/fleet.md)")
+    fleet.add_argument("operation", choices=("up", "preview"))
+    fleet_which = fleet.add_mutually_exclusive_group()
+    fleet_which.add_argument("--all", action="store_true", help="every stack of the stack directory")
+    fleet_which.add_argument("--stacks", metavar="GLOB", help="the stacks whose names match GLOB")
+    fleet.add_argument("--concurrency", type=int, default=2, metavar="N", help="stacks at once (default 2)")
+    fleet.add_argument("--dir", type=Path, default=None, help="project directory (default: this checkout)")
+    p.commands = {"plan": plan, "serve-customers": serve, "check": check, "fleet": fleet}
     return p
 
 
@@ -351,6 +362,10 @@ def main(argv: Sequence[str] | None = None, *, browser: Browser | None = None) -
             return _plan(args)
         if args.command == "serve-customers":
             return _serve(args)
+        if args.command == "fleet":
+            from readiness.fleet.command import fleet_ops
+
+            return fleet_ops(args, _project_dir(args.dir))
         return _check(args, browser)
     except check_options.UsageError as exc:
         print(f"plaid-ready check: error: {exc}", file=sys.stderr)

@@ -1,4 +1,5 @@
-"""``plaid-ready plan --all`` and ``plan --stacks GLOB``: the command line of the fleet plan (readiness/fleet/plan.py).
+"""The fleet's command lines: ``plaid-ready plan --all`` / ``plan --stacks GLOB`` (readiness/fleet/plan.py) and
+``plaid-ready fleet up|preview`` (readiness/fleet/ops.py).
 
 Exit codes as ``plan``'s: 0 every stack ready and no fleet rule fails, 1 otherwise (a stack not ready, one that
 could not be planned, or a fleet rule failing), 2 a usage error before any stack was planned (no stack matches,
@@ -9,10 +10,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from readiness.exit_codes import ExitCode
+
+if TYPE_CHECKING:
+    from readiness.fleet.worker import StackOutcome
 
 #: The most workers ``--jobs`` takes (each is one interpreter holding Pulumi and the providers' SDKs).
 MAX_JOBS = 64
@@ -60,3 +68,60 @@ def fleet_plan(args: argparse.Namespace, program_dir: Path) -> ExitCode:
     else:
         print(report.to_text(details=args.details))
     return ExitCode.OK if report.ready else ExitCode.NOT_READY
+
+
+def offline_planner(program_dir: Path) -> Callable[[str], StackOutcome]:
+    """Plan a stack offline in this process, one at a time (Pulumi's mock runtime is process-wide state)."""
+    from readiness.fleet.worker import plan_one
+
+    lock = threading.Lock()
+
+    def plan(stack: str) -> StackOutcome:
+        with lock:
+            return plan_one(str(program_dir), stack)
+
+    return plan
+
+
+def fleet_ops(args: argparse.Namespace, program_dir: Path) -> ExitCode:
+    """``fleet up|preview``: the Automation API over the selected stacks (readiness/fleet/ops.py)."""
+    from readiness.fleet import ops
+    from readiness.fleet.plan import select_stacks
+    from readiness.plan import UsageError, available_stacks, load_stack_config
+    from readiness.plan.stack import _project
+
+    def refuse(problems: list[str]) -> ExitCode:
+        for problem in problems:
+            print(f"plaid-ready fleet: {problem}", file=sys.stderr)
+        return ExitCode.USAGE
+
+    if not args.all and args.stacks is None:
+        return refuse(["say which stacks: --all, or --stacks GLOB"])
+    if not 1 <= args.concurrency <= MAX_JOBS:
+        return refuse([f"--concurrency must be between 1 and {MAX_JOBS}"])
+    try:
+        project, _ = _project(program_dir)
+        available = available_stacks(program_dir)
+    except UsageError as exc:
+        return refuse([str(exc)])
+    names = select_stacks(available, None if args.all else args.stacks)
+    if not names:
+        return refuse([f"no stack matches '{args.stacks}'" if args.stacks else "the stack directory has no stacks"])
+    stacks, problems = [], []
+    for name in names:
+        try:
+            cfg = load_stack_config(program_dir, name)
+        except Exception as exc:  # noqa: BLE001 - UsageError or SettingsError (duplicate keys): one line each
+            problems.append(f"stack '{name}': {exc}")
+            continue
+        stacks.append((name, cfg.config.get(f"{project}:environment", "")))
+    if problems:
+        return refuse([*problems, "fix these stack files first (plaid-ready plan --all shows every problem)"])
+    if shutil.which("pulumi") is None:
+        return refuse(["the Pulumi CLI is not on PATH: fleet up/preview drive it through Pulumi's Automation API; "
+                       "install it (https://www.pulumi.com/docs/iac/download-install/) and log in to your backend"])
+    factory = ops.automation_factory(program_dir)
+    run = ops.run_fleet(stacks, args.operation, factory, offline_planner(program_dir), args.concurrency)
+    print(run.to_text())
+    return ExitCode.OK if run.ok else ExitCode.NOT_READY
+
