@@ -38,11 +38,18 @@ class StackOutcome:
     summary_text: str = ""
 
 
+#: pulumi_aws (and pulumi_okta) load their submodules on first attribute use: the ones the program uses.
+LAZY_SUBMODULES = ("pulumi_aws.apigateway", "pulumi_aws.cloudwatch", "pulumi_aws.cognito", "pulumi_aws.iam",
+                   "pulumi_aws.kms", "pulumi_aws.lambda_", "pulumi_aws.secretsmanager", "pulumi_aws.sns",
+                   "pulumi_aws.wafv2", "pulumi_okta.app", "pulumi_okta.auth")
+
+
 def warm() -> None:
     """The pool's initializer: import once what every stack's plan needs (a worker plans many stacks)."""
     os.environ.setdefault("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "true")
-    for name in HEAVY_MODULES:
-        importlib.import_module(name)
+    for name in (*HEAVY_MODULES, *LAZY_SUBMODULES):
+        module = importlib.import_module(name)
+        getattr(module, "__all__", None)  # the lazy modules load on attribute access
 
 
 def _close_event_loops() -> None:
