@@ -12,6 +12,8 @@
                                                            run the /customers/current Lambda locally
                                                            (lambdas/local_server.py)
     plaid-ready check --discovery-url URL ...              live conformance check (readiness/check/)
+    plaid-ready new-stack NAME --idp IDP --institution CODE --institution-name NAME [--from-example] | --from-csv FILE
+                                                           a stack file with placeholders (readiness/fleet/new_stack.py)
     plaid-ready fleet up|preview --all|--stacks GLOB [--concurrency N]
                                                            pulumi up/preview over a fleet (readiness/fleet/ops.py)
 
@@ -200,7 +202,19 @@ def _parser() -> _Parser:
     fleet_which.add_argument("--stacks", metavar="GLOB", help="the stacks whose names match GLOB")
     fleet.add_argument("--concurrency", type=int, default=2, metavar="N", help="stacks at once (default 2)")
     fleet.add_argument("--dir", type=Path, default=None, help="project directory (default: this checkout)")
-    p.commands = {"plan": plan, "serve-customers": serve, "check": check, "fleet": fleet}
+    new = sub.add_parser("new-stack", reporter=_argparse_style,
+                         help="write a stack file for an institution, with placeholders to fill (docs/fleet.md)")
+    new.add_argument("name", nargs="?", default=None, metavar="NAME", help="the stack (stacks/Pulumi.<NAME>.yaml)")
+    new.add_argument("--idp", choices=("auth0", "okta", "cognito"))
+    new.add_argument("--institution", metavar="CODE", help="the institution code (2-12 lowercase letters/digits)")
+    new.add_argument("--institution-name", metavar="NAME", help="the institution's display name")
+    new.add_argument("--environment", choices=("dev", "staging", "prod"), default="dev")
+    new.add_argument("--region", default="us-east-1", help="aws:region (default us-east-1)")
+    new.add_argument("--from-example", action="store_true", help="start from the IdP's example stack's shape")
+    new.add_argument("--from-csv", type=Path, metavar="FILE",
+                     help="one stack per row: stack, idp, institution, institution_name[, environment, region]")
+    new.add_argument("--dir", type=Path, default=None, help="project directory (default: this checkout)")
+    p.commands = {"plan": plan, "serve-customers": serve, "check": check, "fleet": fleet, "new-stack": new}
     return p
 
 
@@ -362,6 +376,10 @@ def main(argv: Sequence[str] | None = None, *, browser: Browser | None = None) -
             return _plan(args)
         if args.command == "serve-customers":
             return _serve(args)
+        if args.command == "new-stack":
+            from readiness.fleet.command import new_stack
+
+            return new_stack(args, _project_dir(args.dir))
         if args.command == "fleet":
             from readiness.fleet.command import fleet_ops
 

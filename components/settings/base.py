@@ -18,6 +18,11 @@ LOG_RETENTION_DAYS: Final = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400
                              2192, 2557, 2922, 3288, 3653)
 
 
+#: How ``plaid-ready new-stack`` marks a value a person must fill (``FILL-IN: <what to put there>``): the settings
+#: refuse it with its hint (components/settings/parse.py), so neither ``plan`` nor ``pulumi up`` runs with it.
+PLACEHOLDER: Final = "FILL-IN:"
+
+
 class SettingsError(Exception):
     """The stack settings are invalid. ``problems`` holds one self-contained line per problem."""
 

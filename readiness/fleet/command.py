@@ -125,3 +125,35 @@ def fleet_ops(args: argparse.Namespace, program_dir: Path) -> ExitCode:
     print(run.to_text())
     return ExitCode.OK if run.ok else ExitCode.NOT_READY
 
+
+
+def new_stack(args: argparse.Namespace, program_dir: Path) -> ExitCode:
+    """``new-stack NAME --idp ...`` or ``new-stack --from-csv FILE`` (readiness/fleet/new_stack.py)."""
+    from readiness.fleet.new_stack import NewStackError, Request, read_csv, write
+
+    def refuse(problems: list[str]) -> ExitCode:
+        for problem in problems:
+            print(f"plaid-ready new-stack: {problem}", file=sys.stderr)
+        return ExitCode.USAGE
+
+    single = (args.name, args.idp, args.institution, args.institution_name)
+    try:
+        if args.from_csv is not None:
+            if any(v is not None for v in single):
+                return refuse(["--from-csv FILE takes every stack from the file: give no NAME, --idp, --institution "
+                               "or --institution-name"])
+            requests = read_csv(args.from_csv)
+        else:
+            missing = [flag for flag, v in zip(("NAME", "--idp", "--institution", "--institution-name"), single,
+                                               strict=True) if v is None]
+            if missing:
+                return refuse([f"missing {', '.join(missing)} (or give --from-csv FILE)"])
+            requests = [Request(args.name, args.idp, args.institution, args.institution_name,
+                                args.environment, args.region)]
+        written = write(program_dir, requests, args.from_example)
+    except NewStackError as exc:
+        return refuse(exc.problems)
+    for path in written:
+        print(f"wrote {path.relative_to(program_dir)}: fill every FILL-IN: value, then "
+              f"plaid-ready plan --stack {path.name[len('Pulumi.'):-len('.yaml')]}")
+    return ExitCode.OK

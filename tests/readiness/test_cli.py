@@ -18,11 +18,11 @@ from tests.harness import ROOT
 
 
 def test_one_tree_holds_every_command(capsys):
-    assert list(cli._parser().commands) == ["plan", "serve-customers", "check", "fleet"]
+    assert list(cli._parser().commands) == ["plan", "serve-customers", "check", "fleet", "new-stack"]
     assert cli.main(["--help"]) == ExitCode.OK
     out = capsys.readouterr().out
-    assert "{plan,serve-customers,check,fleet}" in out
-    for command in ("plan", "serve-customers", "check", "fleet"):
+    assert "{plan,serve-customers,check,fleet,new-stack}" in out
+    for command in ("plan", "serve-customers", "check", "fleet", "new-stack"):
         assert cli.main([command, "--help"]) == ExitCode.OK
         assert capsys.readouterr().out.startswith(f"usage: plaid-ready {command} [-h]")
 
