@@ -32,8 +32,8 @@ Operation = Literal["up", "preview"]
 class StackLike(Protocol):
     """What the orchestration uses of ``pulumi.automation.Stack``."""
 
-    def up(self, **kwargs: Any) -> Any: ...  # noqa: ANN401 - pulumi.automation's UpResult
-    def preview(self, **kwargs: Any) -> Any: ...  # noqa: ANN401 - pulumi.automation's PreviewResult
+    def up(self) -> Any: ...  # noqa: ANN401 - pulumi.automation's UpResult
+    def preview(self) -> Any: ...  # noqa: ANN401 - pulumi.automation's PreviewResult
     def outputs(self) -> Any: ...  # noqa: ANN401 - pulumi.automation's OutputMap
 
 
