@@ -41,9 +41,13 @@ def fleet_plan(args: argparse.Namespace, program_dir: Path) -> ExitCode:
     from readiness.plan import UsageError, available_stacks
     from readiness.plan.stack import _project
 
-    if args.compare is not None or args.head is not None or args.format is not None:
-        return _refuse(args, "--compare, --head and --format go with one --stack (a fleet comparison is not built "
-                             "yet: compare each changed stack with --stack NAME --compare BASE)")
+    if args.head is not None:
+        return _refuse(args, "--head goes with one --stack (a fleet comparison plans both sides itself)")
+    if args.format is not None and args.compare is None:
+        return _refuse(args, "--format goes with --compare")
+    if args.compare is not None and (args.json or args.format == "json" or args.summary or args.details):
+        return _refuse(args, "a fleet comparison (--all/--stacks with --compare) prints --format text or markdown; "
+                             "--json, --summary and --details go without --compare")
     if args.summary:
         return _refuse(args, "--summary goes with one --stack (a fleet plan shows its summary table by default; "
                              "--details adds each stack's summary)")
@@ -61,6 +65,18 @@ def fleet_plan(args: argparse.Namespace, program_dir: Path) -> ExitCode:
         known = ", ".join(available) or "none"
         what = "the stack directory has no stack files" if pattern is None else f"no stack matches '{pattern}'"
         return _refuse(args, f"{what}; available stacks: {known}")
+    if args.compare is not None:
+        from readiness.fleet.compare import FleetCompareError
+        from readiness.fleet.compare import run as compare_fleet
+
+        _, stack_dir = _project(program_dir)
+        try:
+            text, code = compare_fleet(program_dir, stack_dir.relative_to(program_dir).as_posix(), stacks,
+                                       args.compare, args.format or "text")
+        except FleetCompareError as exc:
+            return _refuse(args, str(exc))
+        print(text)
+        return code
     outcomes = plan_stacks(program_dir, stacks, jobs, details=args.details)
     report = FleetReport.build(project, outcomes)
     if args.json:
