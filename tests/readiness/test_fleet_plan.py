@@ -112,7 +112,7 @@ def test_cli_plans_a_selection_in_process(fleet: tuple[Path, list[str], dict[str
     (["--stacks", "nomatch*"], "no stack matches 'nomatch*'; available stacks: broken, i0000-dev"),
     (["--all", "--jobs", "0"], "--jobs must be between 1 and 64"),
     (["--all", "--head", "x.json"], "--head goes with one --stack"),
-    (["--all", "--compare", "HEAD", "--json"], "a fleet comparison (--all/--stacks with --compare) prints"),
+    (["--all", "--compare", "HEAD", "--details"], "a fleet comparison (--all/--stacks with --compare) prints"),
     (["--all", "--summary"], "--summary goes with one --stack"),
 ])
 def test_cli_usage_errors(fleet: tuple[Path, list[str], dict[str, StackOutcome]], capsys: pytest.CaptureFixture[str],
