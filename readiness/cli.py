@@ -193,6 +193,11 @@ def _parser() -> _Parser:
                            help="live conformance check of a deployed IdP and API, as Plaid's Validator would",
                            description=check_options.DESCRIPTION)
     check_options.add_arguments(check)
+    check.add_argument("--all", action="store_true",
+                       help="check every stack with an outputs file (stacks/<stack>.outputs.json), in parallel, "
+                            "without a login; one table (docs/fleet.md)")
+    check.add_argument("--jobs", type=int, default=None, metavar="N", help="with --all: stacks at once (default 4)")
+    check.add_argument("--dir", type=Path, default=None, help="with --all: project directory")
     fleet = sub.add_parser("fleet", reporter=_argparse_style,
                            help="pulumi up or preview over many stacks (Automation API): non-prod first, a "
                                 "concurrency limit, stop at the first failure (docs/fleet.md)")
@@ -358,6 +363,14 @@ def _serve(args: argparse.Namespace) -> ExitCode:
 
 def _check(args: argparse.Namespace, browser: Browser | None) -> ExitCode:
     from readiness.check.command import check
+
+    if args.all:
+        from readiness.fleet.command import fleet_check
+
+        return fleet_check(args, _project_dir(args.dir))
+    if args.jobs is not None or args.dir is not None:
+        print("plaid-ready check: error: --jobs and --dir go with --all", file=sys.stderr)
+        return ExitCode.USAGE
 
     return check(args, browser)
 

@@ -173,3 +173,41 @@ def new_stack(args: argparse.Namespace, program_dir: Path) -> ExitCode:
         print(f"wrote {path.relative_to(program_dir)}: fill every FILL-IN: value, then "
               f"plaid-ready plan --stack {path.name[len('Pulumi.'):-len('.yaml')]}")
     return ExitCode.OK
+
+
+#: ``check`` options that go with one stack only (the login, or naming what to check).
+_ONE_STACK_CHECK = ("stack", "outputs", "discovery_url", "customers_url", "client_id", "client_secret_env",
+                    "secret_arn", "login_command")
+
+
+def fleet_check(args: argparse.Namespace, program_dir: Path) -> ExitCode:
+    """``check --all``: every stack with an outputs file, in parallel (readiness/fleet/check.py)."""
+    from readiness.fleet import check
+    from readiness.plan import UsageError
+    from readiness.plan.stack import _project
+
+    def refuse(problem: str) -> ExitCode:
+        print(f"plaid-ready check: error: {problem}", file=sys.stderr)
+        return ExitCode.USAGE
+
+    given = [f"--{name.replace('_', '-')}" for name in _ONE_STACK_CHECK if getattr(args, name, None) is not None]
+    if given:
+        return refuse(f"check --all checks every stack from its outputs file without a login: {', '.join(given)} "
+                      "go with one stack (check --stack NAME)")
+    if args.json:
+        return refuse("check --all prints one table; --json goes with one stack")
+    jobs = args.jobs if args.jobs is not None else 4
+    if not 1 <= jobs <= MAX_JOBS:
+        return refuse(f"--jobs must be between 1 and {MAX_JOBS}")
+    try:
+        _, stack_dir = _project(program_dir)
+    except UsageError as exc:
+        return refuse(str(exc))
+    stacks = check.outputs_files(stack_dir)
+    if not stacks:
+        return refuse(f"no outputs files in {stack_dir} (write each with `pulumi stack output --json -s <stack> > "
+                      f"{stack_dir.name}/<stack>{check.SUFFIX}`)")
+    extra = ["--timeout", str(args.timeout)] + (["--cacert", str(args.cacert)] if args.cacert is not None else [])
+    results = check.check_all(stacks, jobs, extra)
+    print(check.to_text(results))
+    return check.exit_code(results)
