@@ -82,12 +82,23 @@ class Request:
         return out
 
 
+def stack_directory(project_dir: Path) -> Path:
+    """Where the project keeps its stack files (``stackConfigDir`` in Pulumi.yaml)."""
+    from readiness.plan import UsageError
+    from readiness.plan.stack import _project
+
+    try:
+        return _project(project_dir)[1]
+    except UsageError as exc:
+        raise NewStackError([str(exc)]) from None
+
+
 def _fill(what: str) -> str:
     return f"{PLACEHOLDER} {FILL[what]}"
 
 
 def _example(project_dir: Path, idp: str, environment: str) -> dict[str, Any]:
-    stacks = project_dir / "stacks"
+    stacks = stack_directory(project_dir)
     for name in ([f"{idp}-prod"] if environment == "prod" else []) + [f"{idp}-example"]:
         path = stacks / f"Pulumi.{name}.yaml"
         if path.is_file():
@@ -148,7 +159,7 @@ HEADER = ("# Written by `plaid-ready new-stack` for {name} ({code}), {env}, on {
 
 def write(project_dir: Path, requests: Sequence[Request], from_example: bool) -> list[Path]:
     """Write one stack file per request; refuses (writing none) if any is invalid or any file exists."""
-    stacks_dir = project_dir / "stacks"
+    stacks_dir = stack_directory(project_dir)
     problems: list[str] = []
     seen: set[str] = set()
     for req in requests:
