@@ -13,7 +13,7 @@ STACK  ?= auth0-example
 BIN    := $(VENV)/bin
 OIDC   := tests/lambdas/oidc_provider
 
-.PHONY: plan test test-fast test-lambda-313 lint bench install lock lock-lambdas lock-tools node-deps clean mutation
+.PHONY: plan test test-fast test-lambda-313 lint bench bench-fleet install lock lock-lambdas lock-tools node-deps clean mutation
 
 install: $(VENV)/.installed
 
@@ -100,6 +100,10 @@ test-lambda-313: install node-deps
 bench: install
 	$(BIN)/python benchmarks/bench_plan.py
 	$(BIN)/python benchmarks/bench_lambda.py
+
+# 200 generated stacks planned with --all against one stack's plan (several minutes; docs/fleet.md).
+bench-fleet: install
+	$(BIN)/python benchmarks/fleet_plan.py
 
 # Re-pin the Lambda packages after editing lambdas/*/requirements.in: hashes for every file of every pinned
 # package (uv, pinned), then lambdas/build.lock (the wheel per architecture and the digest of a verified build).

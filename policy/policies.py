@@ -2,6 +2,9 @@
 
 Importable and side-effect free; ``policy/__main__.py`` builds the pack (which starts a gRPC server and
 blocks, so it must never be imported by tests). Run it with ``pulumi preview --policy-pack policy``.
+
+Not here: the fleet rules (FLEET-*, readiness/fleet/rules.py), which compare stacks with each other; a stack
+policy sees one stack. They run in ``plaid-ready plan --all`` (docs/fleet.md): gate deployments with it.
 """
 
 from __future__ import annotations

@@ -8,6 +8,10 @@ the CrossGuard policy pack (``policy/``) and, where they concern live endpoints,
 Order: the client-secret and state rules (``readiness/rules/secrets.py``), then each registered IdP's rules in
 the registry's order (``components/idps``), then the customers API's (``readiness/rules/api.py``). No list of
 modules to keep in step: an IdP joins the checklist by joining the registry.
+
+Rules across stacks (FLEET-*: one institution code, custom domain, physical name, Plaid client or consistency-key
+namespace per stack) need every stack at once: they live in ``readiness/fleet/rules.py`` and run in
+``plaid-ready plan --all`` (docs/fleet.md), not here and not in the policy pack (a stack policy sees one stack).
 """
 
 from __future__ import annotations

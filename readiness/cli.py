@@ -2,6 +2,9 @@
 
     plaid-ready plan --stack NAME [--json|--summary] [--dir PATH]    offline plan + Plaid readiness verdict
                                                            (readiness/plan/)
+    plaid-ready plan --all | --stacks GLOB [--jobs N] [--details] [--json]
+                                                           a fleet: one table, the fleet rules (readiness/fleet/,
+                                                           docs/fleet.md)
     plaid-ready plan --stack NAME --compare BASE [--head FILE] [--format text|markdown|json]
                                                            what a change does to Plaid (readiness/compare/,
                                                            docs/review.md)
@@ -9,6 +12,10 @@
                                                            run the /customers/current Lambda locally
                                                            (lambdas/local_server.py)
     plaid-ready check --discovery-url URL ...              live conformance check (readiness/check/)
+    plaid-ready new-stack NAME --idp IDP --institution CODE --institution-name NAME [--from-example] | --from-csv FILE
+                                                           a stack file with placeholders (readiness/fleet/new_stack.py)
+    plaid-ready fleet up|preview --all|--stacks GLOB [--concurrency N]
+                                                           pulumi up/preview over a fleet (readiness/fleet/ops.py)
 
     plaid-ready --version
 
@@ -147,8 +154,16 @@ def _parser() -> _Parser:
     p.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     plan = sub.add_parser("plan", reporter=_plan_style, help="offline plan of a stack with a Plaid-readiness verdict")
-    plan.add_argument("--stack", required=True,
-                      help="stack name (stacks/Pulumi.<NAME>.yaml), or the path of that file")
+    which = plan.add_mutually_exclusive_group()
+    which.add_argument("--stack", help="stack name (stacks/Pulumi.<NAME>.yaml), or the path of that file")
+    which.add_argument("--all", action="store_true",
+                       help="plan every stack of the stack directory as a fleet: one table, the fleet rules "
+                            "(docs/fleet.md; --json schema: readiness/fleet/fleet.schema.json)")
+    which.add_argument("--stacks", metavar="GLOB", help="plan the stacks whose names match GLOB as a fleet")
+    plan.add_argument("--jobs", type=int, default=None, metavar="N",
+                      help="with --all/--stacks: worker processes (default: the number of CPUs)")
+    plan.add_argument("--details", action="store_true",
+                      help="with --all/--stacks: each stack's summary (with --json: each stack's plan document)")
     out = plan.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true",
                      help="machine-readable output (schema: readiness/plan.schema.json)")
@@ -178,7 +193,33 @@ def _parser() -> _Parser:
                            help="live conformance check of a deployed IdP and API, as Plaid's Validator would",
                            description=check_options.DESCRIPTION)
     check_options.add_arguments(check)
-    p.commands = {"plan": plan, "serve-customers": serve, "check": check}
+    check.add_argument("--all", action="store_true",
+                       help="check every stack with an outputs file (stacks/<stack>.outputs.json), in parallel, "
+                            "without a login; one table (docs/fleet.md)")
+    check.add_argument("--jobs", type=int, default=None, metavar="N", help="with --all: stacks at once (default 4)")
+    check.add_argument("--dir", type=Path, default=None, help="with --all: project directory")
+    fleet = sub.add_parser("fleet", reporter=_argparse_style,
+                           help="pulumi up or preview over many stacks (Automation API): non-prod first, a "
+                                "concurrency limit, stop at the first failure (docs/fleet.md)")
+    fleet.add_argument("operation", choices=("up", "preview"))
+    fleet_which = fleet.add_mutually_exclusive_group()
+    fleet_which.add_argument("--all", action="store_true", help="every stack of the stack directory")
+    fleet_which.add_argument("--stacks", metavar="GLOB", help="the stacks whose names match GLOB")
+    fleet.add_argument("--concurrency", type=int, default=2, metavar="N", help="stacks at once (default 2)")
+    fleet.add_argument("--dir", type=Path, default=None, help="project directory (default: this checkout)")
+    new = sub.add_parser("new-stack", reporter=_argparse_style,
+                         help="write a stack file for an institution, with placeholders to fill (docs/fleet.md)")
+    new.add_argument("name", nargs="?", default=None, metavar="NAME", help="the stack (stacks/Pulumi.<NAME>.yaml)")
+    new.add_argument("--idp", choices=("auth0", "okta", "cognito"))
+    new.add_argument("--institution", metavar="CODE", help="the institution code (2-12 lowercase letters/digits)")
+    new.add_argument("--institution-name", metavar="NAME", help="the institution's display name")
+    new.add_argument("--environment", choices=("dev", "staging", "prod"), default="dev")
+    new.add_argument("--region", default="us-east-1", help="aws:region (default us-east-1)")
+    new.add_argument("--from-example", action="store_true", help="start from the IdP's example stack's shape")
+    new.add_argument("--from-csv", type=Path, metavar="FILE",
+                     help="one stack per row: stack, idp, institution, institution_name[, environment, region]")
+    new.add_argument("--dir", type=Path, default=None, help="project directory (default: this checkout)")
+    p.commands = {"plan": plan, "serve-customers": serve, "check": check, "fleet": fleet, "new-stack": new}
     return p
 
 
@@ -243,6 +284,12 @@ def _plan(args: argparse.Namespace) -> ExitCode:
         return ExitCode.USAGE
 
     program_dir = _project_dir(args.dir)
+    if args.all or args.stacks is not None:
+        from readiness.fleet.command import fleet_plan
+
+        return fleet_plan(args, program_dir)
+    if args.jobs is not None or args.details:
+        return refuse(["--jobs and --details go with --all or --stacks GLOB"])
     if args.compare is not None:
         return _compare(args, program_dir)
     if args.format is not None:
@@ -317,6 +364,14 @@ def _serve(args: argparse.Namespace) -> ExitCode:
 def _check(args: argparse.Namespace, browser: Browser | None) -> ExitCode:
     from readiness.check.command import check
 
+    if args.all:
+        from readiness.fleet.command import fleet_check
+
+        return fleet_check(args, _project_dir(args.dir))
+    if args.jobs is not None or args.dir is not None:
+        print("plaid-ready check: error: --jobs and --dir go with --all", file=sys.stderr)
+        return ExitCode.USAGE
+
     return check(args, browser)
 
 
@@ -325,11 +380,23 @@ def main(argv: Sequence[str] | None = None, *, browser: Browser | None = None) -
     # Pulumi's mock engine logs through the root logger; keep its chatter off the plan output.
     os.environ.setdefault("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "true")
     try:
-        args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+        parser = _parser()
+        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+        if args.command == "plan" and args.stack is None and not args.all and args.stacks is None:
+            parser.commands["plan"].error("the following arguments are required: --stack (or --all, or --stacks "
+                                          "GLOB)")
         if args.command == "plan":
             return _plan(args)
         if args.command == "serve-customers":
             return _serve(args)
+        if args.command == "new-stack":
+            from readiness.fleet.command import new_stack
+
+            return new_stack(args, _project_dir(args.dir))
+        if args.command == "fleet":
+            from readiness.fleet.command import fleet_ops
+
+            return fleet_ops(args, _project_dir(args.dir))
         return _check(args, browser)
     except check_options.UsageError as exc:
         print(f"plaid-ready check: error: {exc}", file=sys.stderr)

@@ -84,7 +84,8 @@ def test_least_privilege_permissions():
         assert _load(f.name)["permissions"] == {"contents": "read"}, f.name
     preview = {"contents": "read", "id-token": "write", "pull-requests": "write"}
     assert _jobs_permissions(_load("pr.yml")) == {
-        "test": {"contents": "read"}, "stacks": {"contents": "read"}, "plan": {"contents": "read"},
+        "test": {"contents": "read"}, "fleet": {"contents": "read"}, "stacks": {"contents": "read"},
+        "plan": {"contents": "read"},
         "preview": preview, "preview-prod": preview}
     assert _jobs_permissions(_load("pr-comment.yml")) == {
         "compare": {"contents": "read", "actions": "read"},

@@ -18,6 +18,11 @@ LOG_RETENTION_DAYS: Final = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400
                              2192, 2557, 2922, 3288, 3653)
 
 
+#: How ``plaid-ready new-stack`` marks a value a person must fill (``FILL-IN: <what to put there>``): the settings
+#: refuse it with its hint (components/settings/parse.py), so neither ``plan`` nor ``pulumi up`` runs with it.
+PLACEHOLDER: Final = "FILL-IN:"
+
+
 class SettingsError(Exception):
     """The stack settings are invalid. ``problems`` holds one self-contained line per problem."""
 
@@ -98,6 +103,15 @@ class IdpSettings(SettingsModel):
         """Why ``consistencyKey.attribute`` cannot be ``attribute`` on this IdP (default: not supported at all)."""
         return [f"consistencyKey.attribute: not supported on {self.idp}; the consistency key is the IdP's immutable "
                 f"user id ({self.consistency_key_note}). Remove consistencyKey.attribute"]
+
+    def tenant(self) -> str | None:
+        """The IdP tenant (user directory) this stack configures, as the fleet rules compare it (readiness/fleet/):
+        two stacks with the same tenant share its users and its clients. None: the stack creates its own."""
+        return None
+
+    def hostnames(self, region: str) -> list[str]:
+        """The DNS names this section claims in ``region`` (the fleet rules refuse two stacks claiming one)."""
+        return []
 
 
 Hostname = Annotated[

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from components import idps
-from components.settings.base import PROJECT, SettingsError
+from components.settings.base import PLACEHOLDER, PROJECT, SettingsError
 from components.settings.errors import format_errors, split_model_errors
 from components.settings.stack import IDP_SECTION, StackSettings, fold_idp_section, stack_file_fields
 from components.settings.stack_file import (
@@ -80,6 +80,18 @@ def _provider_key_problems(key: str, raw: Any, secret: bool) -> list[str]:
     return [credential_problem(path) for path in plaintext_credentials(key, value)]
 
 
+def placeholders(value: Any, path: str) -> list[str]:
+    """Every value still holding ``new-stack``'s placeholder, as one line each: its key path and what to fill."""
+    if isinstance(value, str) and value.startswith(PLACEHOLDER):
+        return [f"{path}: still a placeholder written by plaid-ready new-stack; fill in "
+                f"{value[len(PLACEHOLDER):].strip()}"]
+    if isinstance(value, dict):
+        return [line for k, v in value.items() for line in placeholders(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [line for i, v in enumerate(value) for line in placeholders(v, f"{path}[{i}]")]
+    return []
+
+
 def parse_settings(config: Mapping[str, Any], secret_keys: Iterable[str] = ()) -> StackSettings:
     """Validate a stack's whole config (fully qualified keys such as ``plaid-ready-idp:idp``).
 
@@ -133,6 +145,9 @@ def parse_settings(config: Mapping[str, Any], secret_keys: Iterable[str] = ()) -
             problems.append(f"{key}: unknown key; valid keys are: {', '.join(sorted(_TOP_LEVEL))}")
             continue
         raw[name] = _decode(config[key])
+        if unfilled := placeholders(raw[name], key):
+            problems.extend(unfilled)
+            refused.update((name, IDP_SECTION) if name in idps.names() else (name,))
     chosen = raw.get("idp")
     if refused & {"idp", *idps.names()}:
         # Already refused (a secure value, an access key id): no second line about the IdP section.

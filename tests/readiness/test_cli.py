@@ -18,11 +18,11 @@ from tests.harness import ROOT
 
 
 def test_one_tree_holds_every_command(capsys):
-    assert list(cli._parser().commands) == ["plan", "serve-customers", "check"]
+    assert list(cli._parser().commands) == ["plan", "serve-customers", "check", "fleet", "new-stack"]
     assert cli.main(["--help"]) == ExitCode.OK
     out = capsys.readouterr().out
-    assert "{plan,serve-customers,check}" in out
-    for command in ("plan", "serve-customers", "check"):
+    assert "{plan,serve-customers,check,fleet,new-stack}" in out
+    for command in ("plan", "serve-customers", "check", "fleet", "new-stack"):
         assert cli.main([command, "--help"]) == ExitCode.OK
         assert capsys.readouterr().out.startswith(f"usage: plaid-ready {command} [-h]")
 
@@ -48,7 +48,8 @@ def test_plan_usage_errors_are_json_with_json_wherever_it_stands(capsys, argv):
 
 
 @pytest.mark.parametrize(("argv", "first_line", "last_line"), [
-    (["plan"], "usage: plaid-ready plan [-h]", "plaid-ready: error: the following arguments are required: --stack"),
+    (["plan"], "usage: plaid-ready plan [-h]", "plaid-ready: error: the following arguments are required: --stack "
+                                               "(or --all, or --stacks GLOB)"),
     (["plan", "--stack", "x", "--bogus"], "usage: plaid-ready [-h]", "plaid-ready: error: unrecognized arguments: "
                                                                     "--bogus"),
     (["serve-customers", "--port", "0", "--bogus"], "usage: plaid-ready serve-customers [-h]",

@@ -53,6 +53,9 @@ class Auth0Settings(IdpSettings):
     def owns_host(self, host: str) -> bool:
         return host == self.domain or host.endswith(".auth0.com")
 
+    def tenant(self) -> str | None:
+        return f"auth0:{self.domain}"
+
     def consistency_attribute_problems(self, attribute: str) -> list[str]:
         if re.fullmatch(APP_METADATA_ATTRIBUTE, attribute):
             return []

@@ -163,6 +163,14 @@ class CognitoSettings(IdpSettings):
                             f"certificate in the same region: request or import it in {region}")
         return problems
 
+    def tenant(self) -> str | None:
+        return f"cognito:{self.user_pool_id}" if self.user_pool_id else None  # a new pool is the stack's own
+
+    def hostnames(self, region: str) -> list[str]:
+        names = [f"{self.domain_prefix}.auth.{region}.amazoncognito.com"] if self.domain_prefix else []
+        names += [d.domain_name for d in (self.custom_domain, self.scope_adapter.custom_domain) if d is not None]
+        return names
+
     @property
     def creates_pool(self) -> bool:
         return self.user_pool_id is None

@@ -111,6 +111,12 @@ class OktaSettings(IdpSettings):
     def owns_host(self, host: str) -> bool:
         return host == self.org_host
 
+    def tenant(self) -> str | None:
+        return f"okta:{self.org_host}"
+
+    def hostnames(self, region: str) -> list[str]:
+        return [self.custom_domain] if self.custom_domain else []
+
     consistency_key_note: ClassVar[str] = "the id_token sub; on Okta also uid in access tokens"
     rotation_limit: ClassVar[str | None] = (
         "Okta's Apps API can hold two secrets per app, but no Pulumi or Terraform resource manages a second, and "
