@@ -439,6 +439,14 @@ def _rotation(base: Plan, head: Plan) -> list[Impact]:
             message += (f" Phase 1 was not deployed before this change (no {PENDING_STAGE} version in the base): "
                         "Plaid cannot have the new secret yet; deploy phase add-next first.")
         out.append(Impact(BREAKING, "client-secret-rotation", message))
+    elif not _retiring(head):
+        for r in base.of_type(DYNAMIC):
+            if r.name.endswith("-cognito") and "-plaid-secret-v" in r.name and (r.type, r.name) not in head.resources:
+                out.append(Impact(BREAKING, "client-secret-rotation",
+                                  f"Cognito client secret {r.name} is deleted (clientSecret.version went down, or a "
+                                  "rotation's phase 1 was rolled back): if Plaid already uses it, its token requests "
+                                  "fail when this deploys; make sure Plaid's dashboard holds a secret the app client "
+                                  f"keeps ({ROTATION_DOC})."))
     return out
 
 
