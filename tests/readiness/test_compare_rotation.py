@@ -75,7 +75,7 @@ def test_rolling_back_phase_1_warns_that_plaid_may_already_use_the_new_secret():
     rows, comp = impact((2, "add-next"), (1, "none"))
     [(severity, message)] = rows
     assert severity == "breaking" and message.startswith(
-        "Cognito client secret fpb-plaid-secret-v2-cognito is deleted (clientSecret.version went down, or a "
+        "The IdP's client secret fpb-plaid-secret-v2-cognito is deleted (clientSecret.version went down, or a "
         "rotation's phase 1 was rolled back): if Plaid already uses it")
     assert comp.exit_code == ExitCode.PLAID_BREAKING
 
