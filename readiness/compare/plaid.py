@@ -9,6 +9,7 @@ the allowlist); they are shown, and the readiness section says whether a rule no
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -33,6 +34,8 @@ DYNAMIC = "pulumi-python:dynamic:Resource"
 #: Secrets Manager's label of a two-phase rotation's new secret, and the runbook.
 PENDING_STAGE = "AWSPENDING"
 ROTATION_DOC = "docs/rotation.md#client-secret"
+#: One version of Plaid's client secret at an IdP that holds two (``<code>-plaid-secret-v<N>-<idp>``).
+_IDP_SECRET: Final = re.compile(r"-plaid-secret-v\d+-[a-z0-9]+$")
 
 #: Plaid's OAuth client, per IdP (the registry's reviews): replaced or deleted = a new client id and secret for Plaid.
 CLIENT_TYPES: Final = tuple(t for idp in idps.IDPS for t in idp.review.client_types)
@@ -439,6 +442,14 @@ def _rotation(base: Plan, head: Plan) -> list[Impact]:
             message += (f" Phase 1 was not deployed before this change (no {PENDING_STAGE} version in the base): "
                         "Plaid cannot have the new secret yet; deploy phase add-next first.")
         out.append(Impact(BREAKING, "client-secret-rotation", message))
+    elif not _retiring(head):
+        for r in base.of_type(DYNAMIC):
+            if _IDP_SECRET.search(r.name) and (r.type, r.name) not in head.resources:
+                out.append(Impact(BREAKING, "client-secret-rotation",
+                                  f"The IdP's client secret {r.name} is deleted (clientSecret.version went down, or a "
+                                  "rotation's phase 1 was rolled back): if Plaid already uses it, its token requests "
+                                  "fail when this deploys; make sure Plaid's dashboard holds a secret the app client "
+                                  f"keeps ({ROTATION_DOC})."))
     return out
 
 

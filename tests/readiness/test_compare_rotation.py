@@ -69,3 +69,18 @@ def test_skipping_phase_1_says_plaid_cannot_have_the_new_secret():
 def test_back_to_none_after_phase_2_changes_nothing_for_plaid():
     rows, comp = impact((2, "retire-previous"), (2, "none"))
     assert rows == [] and not comp.impact
+
+
+def test_rolling_back_phase_1_warns_that_plaid_may_already_use_the_new_secret():
+    rows, comp = impact((2, "add-next"), (1, "none"))
+    [(severity, message)] = rows
+    assert severity == "breaking" and message.startswith(
+        "The IdP's client secret fpb-plaid-secret-v2-cognito is deleted (clientSecret.version went down, or a "
+        "rotation's phase 1 was rolled back): if Plaid already uses it")
+    assert comp.exit_code == ExitCode.PLAID_BREAKING
+
+
+def test_phase_2_of_a_later_rotation_says_it_once():
+    rows, _ = impact((3, "add-next"), (3, "retire-previous"))  # v2's resource goes with the retirement
+    assert [severity for severity, _ in rows] == ["breaking"]
+    assert "phase 2 (retire-previous)" in rows[0][1]
