@@ -210,7 +210,7 @@ def _parser() -> _Parser:
     new = sub.add_parser("new-stack", reporter=_argparse_style,
                          help="write a stack file for an institution, with placeholders to fill (docs/fleet.md)")
     new.add_argument("name", nargs="?", default=None, metavar="NAME", help="the stack (stacks/Pulumi.<NAME>.yaml)")
-    new.add_argument("--idp", choices=("auth0", "okta", "cognito"))
+    new.add_argument("--idp", metavar="IDP", help="one of the registered IdPs (components/idps)")
     new.add_argument("--institution", metavar="CODE", help="the institution code (2-12 lowercase letters/digits)")
     new.add_argument("--institution-name", metavar="NAME", help="the institution's display name")
     new.add_argument("--environment", choices=("dev", "staging", "prod"), default="dev")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, ClassVar, Final
+from typing import Annotated, Any, ClassVar, Final
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -108,6 +108,12 @@ class IdpSettings(SettingsModel):
         """The IdP tenant (user directory) this stack configures, as the fleet rules compare it (readiness/fleet/):
         two stacks with the same tenant share its users and its clients. None: the stack creates its own."""
         return None
+
+    @classmethod
+    def new_stack_section(cls, section: dict[str, Any], code: str, environment: str) -> dict[str, Any]:
+        """The section ``plaid-ready new-stack`` writes for institution ``code`` in ``environment``, from an
+        example's ``section`` (or ``{}``): what only a person knows becomes ``PLACEHOLDER`` and a hint."""
+        return dict(section)
 
     def hostnames(self, region: str) -> list[str]:
         """The DNS names this section claims in ``region`` (the fleet rules refuse two stacks claiming one)."""

@@ -12,15 +12,13 @@ import argparse
 import json
 import shutil
 import sys
-import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from readiness.exit_codes import ExitCode
 
 if TYPE_CHECKING:
-    from readiness.fleet.worker import StackOutcome
+    from readiness.fleet.plan import FleetReport
 
 #: The most workers ``--jobs`` takes (each is one interpreter holding Pulumi and the providers' SDKs).
 MAX_JOBS = 64
@@ -86,17 +84,12 @@ def fleet_plan(args: argparse.Namespace, program_dir: Path) -> ExitCode:
     return ExitCode.OK if report.ready else ExitCode.NOT_READY
 
 
-def offline_planner(program_dir: Path) -> Callable[[str], StackOutcome]:
-    """Plan a stack offline in this process, one at a time (Pulumi's mock runtime is process-wide state)."""
-    from readiness.fleet.worker import plan_one
+def fleet_preflight(program_dir: Path, stacks: list[str], project: str) -> FleetReport:
+    """Every stack planned offline in the worker pool and judged together (the fleet rules): what ``fleet up``
+    checks before it starts anything."""
+    from readiness.fleet.plan import FleetReport, default_jobs, plan_stacks
 
-    lock = threading.Lock()
-
-    def plan(stack: str) -> StackOutcome:
-        with lock:
-            return plan_one(str(program_dir), stack)
-
-    return plan
+    return FleetReport.build(project, plan_stacks(program_dir, stacks, default_jobs()))
 
 
 def fleet_ops(args: argparse.Namespace, program_dir: Path) -> ExitCode:
@@ -137,7 +130,16 @@ def fleet_ops(args: argparse.Namespace, program_dir: Path) -> ExitCode:
         return refuse(["the Pulumi CLI is not on PATH: fleet up/preview drive it through Pulumi's Automation API; "
                        "install it (https://www.pulumi.com/docs/iac/download-install/) and log in to your backend"])
     factory = ops.automation_factory(program_dir)
-    run = ops.run_fleet(stacks, args.operation, factory, offline_planner(program_dir), args.concurrency)
+    report = fleet_preflight(program_dir, names, project)
+    collisions = [rule for rule, found in report.collisions.items() if found]
+    if collisions:
+        print(report.to_text())
+        print(f"\nplaid-ready fleet: not started: fleet rules fail ({', '.join(collisions)}); fix the stacks first",
+              file=sys.stderr)
+        return ExitCode.NOT_READY
+    # Each stack's own verdict is read right before its operation: the first not ready stops the fleet there.
+    planned = {o.stack: o for o in report.outcomes}
+    run = ops.run_fleet(stacks, args.operation, factory, planned.__getitem__, args.concurrency)
     print(run.to_text())
     return ExitCode.OK if run.ok else ExitCode.NOT_READY
 

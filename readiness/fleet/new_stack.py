@@ -1,9 +1,10 @@
 """``plaid-ready new-stack``: write a stack file for an institution, with its own values and clearly marked
-placeholders (``FILL-IN: <what>``) for what only a person knows (the IdP tenant, the deploying role, the audience,
+placeholders (``FILL-IN: <what>``) for what only a person knows (the IdP tenant: each IdP's settings say
+which of its keys, ``IdpSettings.new_stack_section``; the deploying role, the audience,
 the on-call address, a prod custom domain). The settings refuse a placeholder with its hint, so ``plan`` says
 exactly what is left to fill. Never overwrites a file.
 
-    plaid-ready new-stack NAME --idp auth0|okta|cognito --institution CODE --institution-name NAME
+    plaid-ready new-stack NAME --idp IDP --institution CODE --institution-name NAME
                            [--environment dev|prod] [--region R] [--from-example]
     plaid-ready new-stack --from-csv FILE         (columns: stack, idp, institution, institution_name, and
                                                    optionally environment, region)
@@ -21,11 +22,11 @@ from typing import Any
 
 import yaml
 
+from components import idps
 from components.settings.base import PLACEHOLDER, PROJECT
 
 _STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _CODE = re.compile(r"^[a-z][a-z0-9]{1,11}$")
-IDPS = ("auth0", "okta", "cognito")
 ENVIRONMENTS = ("dev", "staging", "prod")
 CSV_COLUMNS = ("stack", "idp", "institution", "institution_name")
 
@@ -35,10 +36,6 @@ FILL = {
     "administrator": "the IAM role ARN that runs pulumi up, e.g. arn:aws:iam::<account>:role/<deployer>",
     "reader": "an IAM role ARN that may read Plaid's client secret (or remove the readers list)",
     "email": "the on-call e-mail address for the API's alarms",
-    "auth0.domain": "your Auth0 tenant's domain, e.g. <tenant>.us.auth0.com",
-    "okta.orgUrl": "your Okta org's URL, e.g. https://<org>.okta.com",
-    "okta.customDomain": "your Okta custom domain, e.g. login.<your-domain> (or remove the key)",
-    "okta.groups": "an Okta group id (00g + 17 letters/digits) whose users may link accounts, or EVERYONE",
     "domainName": "the API's custom domain, e.g. fdx.<your-domain>",
     "certificateArn": "the ACM certificate ARN of that domain, in the stack's region",
     "truststoreUri": "the S3 URI of the mTLS truststore holding Plaid's CA, s3://<bucket>/<key>.pem",
@@ -68,8 +65,8 @@ class Request:
         if not _STACK_NAME.match(self.stack):
             out.append(f"{where}stack name: letters, digits, '-', '_' or '.', at most 100, starting with a letter "
                        "or digit")
-        if self.idp not in IDPS:
-            out.append(f"{where}idp: one of {', '.join(IDPS)}")
+        if self.idp not in idps.names():
+            out.append(f"{where}idp: one of {', '.join(idps.names())}")
         if not _CODE.match(self.institution):
             out.append(f"{where}institution: the institution code, 2-12 lowercase letters/digits starting with a "
                        "letter, e.g. fpb")
@@ -121,18 +118,8 @@ def render(req: Request, example: dict[str, Any] | None = None) -> dict[str, Any
         secret["readers"] = [_fill("reader")]
     cfg[f"{p}clientSecret"] = secret
     section: dict[str, Any] = dict((example or {}).get(f"{p}{req.idp}") or {})
-    if req.idp == "auth0":
-        section["domain"] = _fill("auth0.domain")
-    elif req.idp == "okta":
-        section["orgUrl"] = _fill("okta.orgUrl")
-        if "customDomain" in section:
-            section["customDomain"] = _fill("okta.customDomain")
-        if section.get("groups") not in (None, ["EVERYONE"]):
-            section["groups"] = [_fill("okta.groups")]
-    else:
-        section["domainPrefix"] = f"{req.institution}-{req.environment}"  # unique per institution and environment
-        section.pop("customDomain", None)
-    cfg[f"{p}{req.idp}"] = section
+    cfg[f"{p}{req.idp}"] = idps.by_name(req.idp).settings.new_stack_section(section, req.institution,
+                                                                            req.environment)
     api = (example or {}).get(f"{p}api")
     if isinstance(api, dict):
         api = copy.deepcopy(api)

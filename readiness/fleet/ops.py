@@ -3,8 +3,9 @@
 
 - Non-prod stacks first; prod stacks only if every non-prod stack succeeded.
 - At most ``concurrency`` stacks at once (a thread each: the work is the Pulumi CLI's, in its own process).
-- Each stack is planned offline (its Plaid readiness) right before its operation; the first stack that is not ready,
-  or whose operation fails, stops the fleet: no further stack starts (those already running finish), the rest are
+- Each stack's offline plan (its Plaid readiness) is read right before its operation (the command plans every stack
+  first, in the worker pool, and starts nothing if a fleet rule fails); the first stack that is not ready, or
+  whose operation fails, stops the fleet: no further stack starts (those already running finish), the rest are
   reported ``skipped``.
 - One summary table at the end.
 

@@ -15,10 +15,10 @@ from typing import Any
 
 from readiness.fleet.facts import StackFacts
 
-#: Imported by every worker before its first stack: what every plan needs, whatever its IdP.
-HEAVY_MODULES = ("pulumi", "pulumi_aws", "pulumi_random", "pulumi_auth0", "pulumi_okta", "readiness.engine",
-                 "readiness.plan.report", "components.customers_api", "components.idps.auth0.component",
-                 "components.idps.okta.component", "components.idps.cognito.component")
+#: Imported by every worker before its first stack: what every plan needs, whatever its IdP (each registered IdP's
+#: component module, with its provider SDK, is added by :func:`warm`).
+HEAVY_MODULES = ("pulumi", "pulumi_aws", "pulumi_random", "readiness.engine", "readiness.plan.report",
+                 "components.customers_api")
 
 
 @dataclass
@@ -38,16 +38,18 @@ class StackOutcome:
     summary_text: str = ""
 
 
-#: pulumi_aws (and pulumi_okta) load their submodules on first attribute use: the ones the program uses.
-LAZY_SUBMODULES = ("pulumi_aws.apigateway", "pulumi_aws.cloudwatch", "pulumi_aws.cognito", "pulumi_aws.iam",
+#: pulumi_aws loads its submodules on first attribute use: the ones the program uses.
+LAZY_SUBMODULES = ("pulumi_aws.apigateway", "pulumi_aws.cloudwatch", "pulumi_aws.iam",
                    "pulumi_aws.kms", "pulumi_aws.lambda_", "pulumi_aws.secretsmanager", "pulumi_aws.sns",
-                   "pulumi_aws.wafv2", "pulumi_okta.app", "pulumi_okta.auth")
+                   "pulumi_aws.wafv2")
 
 
 def warm() -> None:
     """The pool's initializer: import once what every stack's plan needs (a worker plans many stacks)."""
     os.environ.setdefault("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "true")
-    for name in (*HEAVY_MODULES, *LAZY_SUBMODULES):
+    from components import idps
+
+    for name in (*HEAVY_MODULES, *LAZY_SUBMODULES, *(idp.component for idp in idps.IDPS)):
         module = importlib.import_module(name)
         getattr(module, "__all__", None)  # the lazy modules load on attribute access
 

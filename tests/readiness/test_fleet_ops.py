@@ -19,8 +19,10 @@ import pytest
 from readiness.cli import main
 from readiness.fleet import command, ops
 from readiness.fleet.ops import run_fleet
+from readiness.fleet.plan import FleetReport
 from readiness.fleet.worker import StackOutcome
 from tests.fleet_gen import fleet_project, generate_fleet
+from tests.readiness.test_fleet_rules import facts
 
 #: The bounded wait of a fake operation for the others (never reached when the code is right).
 WAIT = 5.0
@@ -166,16 +168,44 @@ def project(tmp_path: Path) -> Path:
     return p
 
 
+def preflight(colliding: bool = False) -> Any:  # noqa: ANN401
+    """A fake of the fleet plan ``fleet`` runs first: every stack ready; ``colliding``: two share an API name."""
+
+    def run(program_dir: Path, stacks: list[str], project: str) -> FleetReport:
+        outcomes = []
+        for name in stacks:
+            k, env = int(name[1:5]), name.split("-")[1]
+            f = facts(k, env, stack=name, api_names=("shared-api",)) if colliding else facts(k, env, stack=name)
+            outcomes.append(StackOutcome(stack=name, verdict="ready", facts=f))
+        return FleetReport.build(project, outcomes)
+
+    return run
+
+
 def test_cli_runs_the_fleet_with_the_automation_factory(project: Path, monkeypatch: pytest.MonkeyPatch,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
     ws = FakeWorkspace(limit=2, phases=[{"i0000-dev", "i0001-dev"}, {"i0000-prod", "i0001-prod"}])
     monkeypatch.setattr(ops, "automation_factory", lambda program_dir: ws)
     monkeypatch.setattr(command.shutil, "which", lambda name: "/usr/local/bin/pulumi")
-    monkeypatch.setattr(command, "offline_planner", lambda program_dir: planner()[1])
+    monkeypatch.setattr(command, "fleet_preflight", preflight())
     assert main(["fleet", "up", "--all", "--dir", str(project), "--concurrency", "2"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Fleet up of 4 stacks: 4 succeeded")
     assert set(ws.started[:2]) == {"i0000-dev", "i0001-dev"} and ws.peak == 2
+
+
+def test_cli_starts_nothing_when_a_fleet_rule_fails(project: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    ws = FakeWorkspace(limit=2)
+    monkeypatch.setattr(ops, "automation_factory", lambda program_dir: ws)
+    monkeypatch.setattr(command.shutil, "which", lambda name: "/usr/local/bin/pulumi")
+    monkeypatch.setattr(command, "fleet_preflight", preflight(colliding=True))
+    assert main(["fleet", "up", "--all", "--dir", str(project)]) == 1
+    captured = capsys.readouterr()
+    assert "FAIL  FLEET-API-NAME" in captured.out
+    assert captured.err.strip() == ("plaid-ready fleet: not started: fleet rules fail (FLEET-API-NAME); fix the "
+                                    "stacks first")
+    assert ws.started == []
 
 
 def test_cli_without_the_pulumi_cli(project: Path, monkeypatch: pytest.MonkeyPatch,
@@ -202,3 +232,16 @@ def test_cli_refuses_a_broken_stack_file_before_starting(project: Path, monkeypa
 def test_cli_usage_errors(project: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
     assert main([*argv, "--dir", str(project)]) == 2
     assert capsys.readouterr().err.strip() == f"plaid-ready fleet: {message}"
+
+
+def test_cli_with_the_real_offline_plans(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """The preflight as shipped: two generated stacks planned in the pool, judged, then operated (fake Pulumi)."""
+    p = fleet_project(tmp_path)
+    generate_fleet(p, 2)
+    ws = FakeWorkspace(limit=1)
+    monkeypatch.setattr(ops, "automation_factory", lambda program_dir: ws)
+    monkeypatch.setattr(command.shutil, "which", lambda name: "/usr/local/bin/pulumi")
+    assert main(["fleet", "preview", "--all", "--dir", str(p), "--concurrency", "1"]) == 0
+    assert capsys.readouterr().out.startswith("Fleet preview of 2 stacks: 2 succeeded")
+    assert ws.started == ["i0000-dev", "i0000-prod"]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import ClassVar, Final, Literal
+from typing import Any, ClassVar, Final, Literal
 
 from pydantic import Field, field_validator
 
 import plaid_contract as plaid
-from components.settings.base import Hostname, IdpSettings, Renamed, https_url
+from components.settings.base import PLACEHOLDER, Hostname, IdpSettings, Renamed, https_url
 
 #: The longest refresh-token lifetime Auth0 documents for rotating tokens (365.25 days). Auth0 cannot
 #: rotate refresh tokens without an idle timeout (rotation requires expiration_type "expiring"), so the
@@ -55,6 +55,10 @@ class Auth0Settings(IdpSettings):
 
     def tenant(self) -> str | None:
         return f"auth0:{self.domain}"
+
+    @classmethod
+    def new_stack_section(cls, section: dict[str, Any], code: str, environment: str) -> dict[str, Any]:
+        return {**section, "domain": f"{PLACEHOLDER} your Auth0 tenant's domain, e.g. <tenant>.us.auth0.com"}
 
     def consistency_attribute_problems(self, attribute: str) -> list[str]:
         if re.fullmatch(APP_METADATA_ATTRIBUTE, attribute):

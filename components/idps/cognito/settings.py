@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import ClassVar, Final, Literal
+from typing import Any, ClassVar, Final, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -165,6 +165,12 @@ class CognitoSettings(IdpSettings):
 
     def tenant(self) -> str | None:
         return f"cognito:{self.user_pool_id}" if self.user_pool_id else None  # a new pool is the stack's own
+
+    @classmethod
+    def new_stack_section(cls, section: dict[str, Any], code: str, environment: str) -> dict[str, Any]:
+        out = {k: v for k, v in section.items() if k != "customDomain"}
+        out["domainPrefix"] = f"{code}-{environment}"  # unique per institution and environment
+        return out
 
     def hostnames(self, region: str) -> list[str]:
         names = [f"{self.domain_prefix}.auth.{region}.amazoncognito.com"] if self.domain_prefix else []

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import ClassVar, Final, Literal
+from typing import Any, ClassVar, Final, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
 import plaid_contract as plaid
-from components.settings.base import Hostname, IdpSettings, https_url
+from components.settings.base import PLACEHOLDER, Hostname, IdpSettings, https_url
 
 #: The literal Okta accepts in a policy rule for "every user"; the component assigns the app to the
 #: org's Everyone group for it.
@@ -113,6 +113,16 @@ class OktaSettings(IdpSettings):
 
     def tenant(self) -> str | None:
         return f"okta:{self.org_host}"
+
+    @classmethod
+    def new_stack_section(cls, section: dict[str, Any], code: str, environment: str) -> dict[str, Any]:
+        out = {**section, "orgUrl": f"{PLACEHOLDER} your Okta org's URL, e.g. https://<org>.okta.com"}
+        if "customDomain" in out:
+            out["customDomain"] = f"{PLACEHOLDER} your Okta custom domain, e.g. login.<your-domain> (or remove the key)"
+        if out.get("groups") not in (None, [EVERYONE]):
+            out["groups"] = [f"{PLACEHOLDER} an Okta group id (00g + 17 letters/digits) whose users may link "
+                             f"accounts, or {EVERYONE}"]
+        return out
 
     def hostnames(self, region: str) -> list[str]:
         return [self.custom_domain] if self.custom_domain else []
