@@ -109,7 +109,7 @@ SPECIAL_RANGES: Final = tuple((ipaddress.ip_network(net), kind) for net, kind in
     ("2001::/23", "IETF protocol assignments"), ("2001:db8::/32", "documentation"), ("2002::/16", "6to4"),
     ("fc00::/7", "unique local (private)"), ("fe80::/10", "link-local"), ("ff00::/8", "multicast"),
 ))
-_GLOBAL_UNICAST_V6: Final = ipaddress.ip_network("2000::/3")
+_GLOBAL_UNICAST_V6: Final = ipaddress.IPv6Network("2000::/3")
 
 
 class Allowlist(SettingsModel):
@@ -151,10 +151,10 @@ def extra_cidr_problem(net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> st
     if net.prefixlen < limit:
         return (f"is wider than /{limit}, the widest extra IPv{net.version} range allowed; list only the "
                 "addresses that call the API")
-    if net.version == 6 and not net.subnet_of(_GLOBAL_UNICAST_V6):  # type: ignore[arg-type]
+    if isinstance(net, ipaddress.IPv6Network) and not net.subnet_of(_GLOBAL_UNICAST_V6):
         return "is outside 2000::/3 (IPv6 global unicast); only public addresses can reach the API"
     for special, kind in SPECIAL_RANGES:
-        if special.version == net.version and net.overlaps(special):  # type: ignore[arg-type]
+        if special.version == net.version and net.overlaps(special):
             return f"overlaps {special} ({kind}); only public addresses can reach the API"
     return None
 

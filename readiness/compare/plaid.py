@@ -63,7 +63,7 @@ def show(value: Any) -> str:
 def _changed(a: Any, b: Any) -> bool:
     if isinstance(a, Marker) or isinstance(b, Marker):
         return a is not b
-    return a != b
+    return bool(a != b)
 
 
 #: Stack outputs Plaid is given, with what a change breaks and what to do.
@@ -237,7 +237,7 @@ def _values(p: Plan, types: Iterable[str], path: str) -> list[Any]:
 
 
 def _redirects(base: Plan, head: Plan) -> list[Impact]:
-    out = []
+    out: list[Impact] = []
     old = [u for t, p in REDIRECT_PATHS.items() for u in _values(base, (t,), p)]
     new = [u for t, p in REDIRECT_PATHS.items() for u in _values(head, (t,), p)]
     if not old or not new:
@@ -326,15 +326,15 @@ def _mtls(base: Plan, head: Plan) -> list[Impact]:
     a, b = truststore(base), truststore(head)
     if a == b or (a is None and b is None):
         return []
-    if a is None and b is not None:
+    if b is None:
+        return [Impact(NOTICE, "mtls", "Mutual TLS turned off: the API no longer checks Plaid's client certificate "
+                                       "(see Readiness changes); Plaid's calls keep working.")]
+    if a is None:
         if not base.of_type(DOMAIN):
             return []  # a new custom domain: its URL line says what Plaid must do
         return [Impact(BREAKING, "mtls", f"Mutual TLS turned on (truststore {show(b[0])}): Plaid must present a "
                                          "client certificate this truststore trusts, or its calls fail the TLS "
                                          "handshake; agree it with Plaid before merging.")]
-    if b is None:
-        return [Impact(NOTICE, "mtls", "Mutual TLS turned off: the API no longer checks Plaid's client certificate "
-                                       "(see Readiness changes); Plaid's calls keep working.")]
     return [Impact(BREAKING, "mtls", f"mTLS truststore {show(a[0])} version {show(a[1])} -> {show(b[0])} version "
                                      f"{show(b[1])}: Plaid's calls fail the TLS handshake unless the new truststore "
                                      "still holds the CA of Plaid's client certificate; check it, then acknowledge.")]
