@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, Union
 from urllib.parse import urlsplit
 
-from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
 import plaid_contract as plaid
@@ -415,7 +415,7 @@ def stack_file_fields() -> dict[str, FieldInfo]:
     return fields
 
 
-def section_fields(model: type[SettingsModel]) -> dict[str, FieldInfo]:
+def section_fields(model: type[BaseModel]) -> dict[str, FieldInfo]:
     """A section's keys as a stack file writes them: an IdP section without its ``idp`` (taken from the top level)."""
     skip = {"idp"} if issubclass(model, IdpSettings) else set()
     return {(f.alias or n): f for n, f in model.model_fields.items() if (f.alias or n) not in skip}

@@ -206,8 +206,8 @@ def _replacements(changes: list[ResourceChange], head: Plan) -> tuple[list[Impac
             out.append(Impact(NOTICE, "customers-url", f"Custom domain {r.name} is {_verb(c)}: /customers/current "
                                                        "is unreachable until the new domain serves its certificate; "
                                                        "schedule the deploy with Plaid."))
-        elif r.type == RANDOM_BYTES and c.action == "replace":
-            a, b = c.old.inputs.get("keepers.version", ABSENT), c.new.inputs.get("keepers.version", ABSENT)  # type: ignore[union-attr]
+        elif r.type == RANDOM_BYTES and c.action == "replace" and c.old is not None and c.new is not None:
+            a, b = c.old.inputs.get("keepers.version", ABSENT), c.new.inputs.get("keepers.version", ABSENT)
             what = (f"clientSecret.version {show(a)} -> {show(b)}" if _changed(a, b) else why)
             out.append(Impact(BREAKING, "client-secret",
                               f"Plaid's client secret is rotated ({what}): the old secret stops working when this "
@@ -221,8 +221,8 @@ def _verb(c: ResourceChange) -> str:
 
 
 def _why(c: ResourceChange) -> str:
-    if c.renamed:
-        return f"renamed {c.old.name} -> {c.new.name}"  # type: ignore[union-attr]
+    if c.renamed and c.old is not None and c.new is not None:
+        return f"renamed {c.old.name} -> {c.new.name}"
     return "changed " + ", ".join(c.replace_because) if c.replace_because else "deleted"
 
 
