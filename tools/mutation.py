@@ -186,7 +186,7 @@ def main(argv: list[str]) -> int:
     while "--only" in argv:
         at = argv.index("--only")
         if at + 1 >= len(argv):
-            print("--only needs a pattern, e.g. --only 'components.idps.auth0.rules.*'", file=sys.stderr)
+            print("--only needs a pattern, e.g. --only 'readiness.rules.api.*'", file=sys.stderr)
             return 2
         only.append(argv[at + 1])
         argv = argv[:at] + argv[at + 2:]
