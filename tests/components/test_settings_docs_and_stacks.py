@@ -24,7 +24,7 @@ def _keys() -> list[str]:
 
 
 #: The settings reference: docs/settings.md, plus the "## Settings" section of an IdP's own page (if it has one).
-IDP_PAGES = ("auth0.md", "okta.md", "cognito.md")
+IDP_PAGES = tuple(Path(idp.docs).name for idp in idps.IDPS)
 
 
 def _settings_text() -> str:
