@@ -13,7 +13,7 @@ STACK  ?= auth0-example
 BIN    := $(VENV)/bin
 OIDC   := tests/lambdas/oidc_provider
 
-.PHONY: plan test test-fast test-lambda-313 lint bench bench-fleet install lock lock-lambdas lock-tools node-deps clean mutation
+.PHONY: plan test test-fast test-lambda-313 lint typecheck bench bench-fleet install lock lock-lambdas lock-tools node-deps clean mutation
 
 install: $(VENV)/.installed
 
@@ -65,8 +65,12 @@ plan: install
 lint: install
 	$(BIN)/ruff check .
 
-# Everything: lint, the suite on the tools' Python, then the Lambda's tests on its own runtime (CPython 3.13).
-test: install node-deps lint
+# mypy with the configuration in pyproject.toml ([tool.mypy]: the source packages, strict enough to matter).
+typecheck: install
+	$(BIN)/mypy
+
+# Everything: lint, typecheck, the suite on the tools' Python, then the Lambda's tests on its own runtime (CPython 3.13).
+test: install node-deps lint typecheck
 	$(BIN)/python -m pytest --durations=15
 	@$(MAKE) --no-print-directory test-lambda-313
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import platform
 import shutil
@@ -30,6 +31,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,7 +57,7 @@ HANDLER_IMPORT = "import lambdas.customers_current.handler"
 FLOOR_IMPORT = "import jwt\nfrom cryptography.hazmat.primitives.asymmetric import rsa"
 
 
-def per_call(fns: dict[str, object], n: int, rounds: int = 9) -> dict[str, float]:
+def per_call(fns: dict[str, Callable[[], object]], n: int, rounds: int = 9) -> dict[str, float]:
     """CPU seconds per call of each function: the best of ``rounds`` batches of ``n`` calls, batches interleaved so
     that drift in the machine's load hits every function alike (CPU time: waiting for a core does not count)."""
     best: dict[str, float] = {name: float("inf") for name in fns}
@@ -72,6 +74,8 @@ def warm() -> dict[str, float | int]:
     key = rsa_key("bench")
     devnull = open(os.devnull, "w")  # noqa: SIM115 - a real file descriptor for the logs, closed below
     log_handler = lambda_handler.logger.registered_handler
+    if not isinstance(log_handler, logging.StreamHandler):
+        raise RuntimeError(f"the Lambda's log handler is a {type(log_handler).__name__}, not a StreamHandler")
     previous_stream = log_handler.setStream(devnull)
     out: dict[str, float | int] = {}
     try:
@@ -82,6 +86,9 @@ def warm() -> dict[str, float | int]:
             assert lambda_handler.handler(ev, None)["statusCode"] == 200
             public = key.private.public_key()
             state = lambda_handler._state
+            jwks, config = state.jwks, state.config
+            if jwks is None or config is None:
+                raise RuntimeError("the Lambda is not configured after its first request")
             line = {"outcome": "ok", "status": 200, "plaid_request_id": "r", "apigw_request_id": "a",
                     "customer_ref": "0123456789abcdef", "customer_id_length": 24}
 
@@ -91,7 +98,7 @@ def warm() -> dict[str, float | int]:
             out.update(per_call({
                 "floor": floor,
                 "handler": lambda: lambda_handler.handler(ev, None),
-                "verify": lambda: verifier.verify(tok, state.jwks, state.config.policy),
+                "verify": lambda: verifier.verify(tok, jwks, config.policy),
                 "handle": lambda: lambda_handler._handle(ev),
                 "log": lambda: lambda_handler.logger.info("customers/current", extra=line),
             }, 300))

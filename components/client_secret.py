@@ -239,6 +239,7 @@ class PlaidClientSecret(pulumi.ComponentResource):
             opts=options.child(self),
         )
 
+        self.random: random.RandomBytes | None = None
         if args.supplied_secret is None:
             self.random = random.RandomBytes(
                 f"{name}-value",
@@ -249,7 +250,6 @@ class PlaidClientSecret(pulumi.ComponentResource):
             )
             value = self.random.hex
         else:
-            self.random = None
             value = pulumi.Output.from_input(args.supplied_secret)
         self.value = pulumi.Output.secret(value)
 
@@ -271,12 +271,13 @@ class PlaidClientSecret(pulumi.ComponentResource):
                 block_public_policy=True,
                 opts=options.child(self),
             )
+        # Built apart from the call: inferred inside secret_string's Input[str | None], Output.secret's T is Never.
+        credentials: pulumi.Output[str] = pulumi.Output.secret(
+            pulumi.Output.json_dumps({"client_id": args.client_id, "client_secret": self.value}))
         self.version = aws.secretsmanager.SecretVersion(
             f"{name}-version",
             secret_id=self.secret.id,
-            secret_string=pulumi.Output.secret(
-                pulumi.Output.json_dumps({"client_id": args.client_id, "client_secret": self.value})
-            ),
+            secret_string=credentials,
             opts=options.child(self),
         )
         self.pending: aws.secretsmanager.SecretVersion | None = None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 import pulumi
 import pulumi_aws as aws
@@ -161,7 +161,7 @@ class PlaidCustomersApi(pulumi.ComponentResource):
 
         self.domain = self.mapping = None
         if custom is not None:
-            mtls: dict[str, Any] | None = None
+            mtls: aws.apigateway.DomainNameMutualTlsAuthenticationArgsDict | None = None
             if custom.mtls is not None:
                 mtls = {"truststore_uri": custom.mtls.truststore_uri,
                         "truststore_version": custom.mtls.truststore_version}

@@ -75,12 +75,14 @@ def topic_policy(topic_arn: str, partition: str, region: str, account: str, pref
     ]}, sort_keys=True)
 
 
-def _metric(query_id: str, namespace: str, metric: str, dims: dict[str, str], stat: str = "Sum") -> dict[str, Any]:
+def _metric(query_id: str, namespace: str, metric: str, dims: dict[str, str],
+            stat: str = "Sum") -> aws.cloudwatch.MetricAlarmMetricQueryArgsDict:
     return {"id": query_id, "return_data": False, "metric": {
         "namespace": namespace, "metric_name": metric, "dimensions": dims, "period": PERIOD_SECONDS, "stat": stat}}
 
 
-def rate_queries(namespace: str, errors: str, total: str, dims: dict[str, str]) -> list[dict[str, Any]]:
+def rate_queries(namespace: str, errors: str, total: str,
+                 dims: dict[str, str]) -> list[aws.cloudwatch.MetricAlarmMetricQueryArgsDict]:
     """Metric math: 100 * errors / total (0 when there was no traffic)."""
     return [
         _metric("errors", namespace, errors, dims),
@@ -117,8 +119,9 @@ class PlaidApiMonitoring(pulumi.ComponentResource):
                 f"{name}-email", topic=self.topic.arn, protocol="email", endpoint=args.email, opts=options.child(self))
         fn = {"FunctionName": args.function_name}
         api = {"ApiName": args.api_name, "Stage": args.stage_name}
-        common = {"alarm_actions": [self.topic.arn], "ok_actions": [self.topic.arn], "evaluation_periods": 1,
-                  "treat_missing_data": "notBreaching", "tags": args.tags, "opts": options.child(self)}
+        common: dict[str, Any] = {
+            "alarm_actions": [self.topic.arn], "ok_actions": [self.topic.arn], "evaluation_periods": 1,
+            "treat_missing_data": "notBreaching", "tags": args.tags, "opts": options.child(self)}
         threshold = float(plaid.ERROR_RATE_ALARM_PERCENT)
         self.lambda_error_rate = aws.cloudwatch.MetricAlarm(
             f"{name}-lambda-error-rate", name=f"{args.name_prefix}-customers-lambda-error-rate",

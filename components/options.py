@@ -6,6 +6,7 @@ deletion windows; dev and staging stay easy to tear down and recreate.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 import pulumi
@@ -20,7 +21,9 @@ KMS_DELETION_DAYS: Final = {Environment.DEV: 7, Environment.STAGING: 7, Environm
 
 
 def child(parent: pulumi.Resource, *, stateful: bool = False, protect: bool = False,
-          **kwargs: object) -> pulumi.ResourceOptions:
+          depends_on: Sequence[pulumi.Resource] | None = None,
+          additional_secret_outputs: list[str] | None = None) -> pulumi.ResourceOptions:
     """Options for a component's child. ``protect`` applies only to stateful children, so protecting a
     prod stack never freezes a stateless Lambda or stage."""
-    return pulumi.ResourceOptions(parent=parent, protect=bool(stateful and protect), **kwargs)  # type: ignore[arg-type]
+    return pulumi.ResourceOptions(parent=parent, protect=bool(stateful and protect), depends_on=depends_on,
+                                  additional_secret_outputs=additional_secret_outputs)

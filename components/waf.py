@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final
 
 import pulumi
 import pulumi_aws as aws
@@ -52,7 +52,7 @@ def split_cidrs(extra: list[str]) -> tuple[list[str], list[str]]:
     return v4, v6
 
 
-def _visibility(metric: str, *, sampled: bool = True) -> dict[str, Any]:
+def _visibility(metric: str, *, sampled: bool = True) -> aws.wafv2.WebAclVisibilityConfigArgsDict:
     return {"cloudwatch_metrics_enabled": True, "metric_name": metric, "sampled_requests_enabled": sampled}
 
 
@@ -73,7 +73,7 @@ class PlaidAllowlist(pulumi.ComponentResource):
             addresses=v6, description="Plaid Core Exchange egress (IPv6) and extra allowlisted CIDRs",
             tags=args.tags, opts=options.child(self))
 
-        rules: list[dict[str, Any]] = []
+        rules: list[aws.wafv2.WebAclRuleArgsDict] = []
         for priority, group in enumerate(MANAGED_RULE_GROUPS):
             rules.append({
                 "name": group, "priority": priority, "override_action": {"none": {}},

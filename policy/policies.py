@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from pulumi_policy import EnforcementLevel, PolicyConfigSchema, StackValidationArgs, StackValidationPolicy
+from pulumi_policy import EnforcementLevel, Policy, PolicyConfigSchema, StackValidationArgs, StackValidationPolicy
 
 from readiness.checklist import Context, Rule, Status, all_rules
 from readiness.engine import DeclaredResource
@@ -60,7 +60,7 @@ def _validator(rule: Rule) -> Callable[[StackValidationArgs, Callable[..., None]
     return validate
 
 
-def policies(rules: Sequence[Rule] | None = None) -> list[StackValidationPolicy]:
+def policies(rules: Sequence[Rule] | None = None) -> list[Policy]:
     return [
         StackValidationPolicy(
             name=f"plaid-{rule.id.lower()}",

@@ -32,12 +32,11 @@ from pathlib import Path
 from typing import Any, Final
 
 import pulumi
-from google.protobuf import struct_pb2
 from pulumi.runtime import rpc
-from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 
 from components import checklist, idps
+from components._pulumi_private import mark_secret, reset_root_resource, sync_await
 from components.checklist import UNKNOWN, UNKNOWN_TEXT, SecretValue, unwrap
 from components.idps.idp import deterministic_bytes
 
@@ -180,7 +179,11 @@ class RecordingMocks(Mocks):
         out.update(computed_outputs(args.typ, args.name, args.inputs, self.region))
         return f"{args.name}-id", out
 
-    def call(self, args: MockCallArgs) -> tuple[dict, list] | dict:
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        # The answer and no check failures: an empty list (the SDK iterates it; None would fail).
+        return self._answer(args), []
+
+    def _answer(self, args: MockCallArgs) -> dict[str, Any]:
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             if not self.compute:
                 return {"accountId": self.account, "arn": UNKNOWN_TEXT, "userId": UNKNOWN_TEXT, "id": self.account}
@@ -217,12 +220,7 @@ class RecordingMonitor(MockMonitor):
         ))
         for key in request.additionalSecretOutputs:
             if key in resp.object.fields:
-                val = struct_pb2.Value()
-                val.CopyFrom(resp.object.fields[key])
-                wrapper = resp.object.fields[key].struct_value
-                wrapper.Clear()
-                wrapper.fields[rpc._special_sig_key].string_value = rpc._special_secret_sig
-                wrapper.fields["value"].CopyFrom(val)
+                mark_secret(resp.object.fields[key])
         return resp
 
 
@@ -232,7 +230,7 @@ def install(compute: bool, project: str, stack: str, region: str | None = None) 
     monitor = RecordingMonitor(mocks)
     # set_mocks creates the root Stack only when none exists: without this, a second run in the same
     # process (tests, --compare) would reuse the first run's Stack and report its exports as its own.
-    pulumi_settings.ROOT.set(None)
+    reset_root_resource()
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=not compute, monitor=monitor)
     return monitor
 
@@ -269,17 +267,21 @@ def run_program(program_dir: Path, project: str, stack: str, config: Mapping[str
                 entry: Callable[[], None] | None = None) -> ProgramRun:
     """Run ``program_dir/__main__.py`` (or ``entry``) under the mock engine and collect what it declares."""
     from pulumi.runtime.stack import run_pulumi_func
-    from pulumi.runtime.sync_await import _sync_await
+
+    def main() -> None:
+        if entry is not None:
+            entry()
+        else:
+            runpy.run_path(str(program_dir / "__main__.py"), run_name="__main__")
 
     monitor = install(compute=compute, project=project, stack=stack, region=config.get("aws:region") or None)
     with _program_env(program_dir, config, secret_keys):
-        main = entry or (lambda: runpy.run_path(str(program_dir / "__main__.py"), run_name="__main__"))
-        _sync_await(run_pulumi_func(main))
+        sync_await(run_pulumi_func(main))
         root = pulumi.runtime.get_root_resource()
         outputs: dict[str, Any] = {}
         for key, value in (getattr(root, "outputs", None) or {}).items():
             out = pulumi.Output.from_input(value)
-            resolved = _sync_await(out.future(with_unknowns=True))
-            secret = _sync_await(out.is_secret())
+            resolved = sync_await(out.future(with_unknowns=True))
+            secret = sync_await(out.is_secret())
             outputs[key] = SecretValue(resolved) if secret else _to_plain(resolved)
     return ProgramRun(resources=list(monitor.declared), outputs=outputs)

@@ -4,6 +4,9 @@ lines. The import graph is read with the standard library's ``ast`` (nothing is 
 from __future__ import annotations
 
 import ast
+import io
+import re
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -183,6 +186,57 @@ def test_no_source_module_over_500_lines():
     assert long_modules(ROOT) == []
 
 
+# -- where an IdP is named ---------------------------------------------------------------------------------------
+
+#: At most this many files outside an IdP's own package name it in code (#19: the registry, the settings choice).
+MAX_FILES_NAMING_AN_IDP = 3
+#: Runtime code that belongs to one IdP beside its package: Cognito's scope adapter Lambda.
+IDP_RUNTIME: dict[str, tuple[str, ...]] = {"cognito": ("lambdas/scope_adapter",)}
+
+
+def _docstring_lines(tree: ast.AST) -> set[int]:
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(
+                    first.value.value, str):
+                lines |= set(range(first.lineno, (first.end_lineno or first.lineno) + 1))
+    return lines
+
+
+def names_in_code(path: Path, word: str) -> bool:
+    """Whether ``word`` (any case) appears in a name or a string of ``path``'s code: comments and docstrings
+    are not code (tokenize gives comments their own tokens; docstrings are found with ast)."""
+    text = path.read_text()
+    docstrings = _docstring_lines(ast.parse(text))
+    kinds = {tokenize.NAME, tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING)}
+    pattern = re.compile(re.escape(word), re.IGNORECASE)
+    return any(tok.type in kinds and tok.start[0] not in docstrings and pattern.search(tok.string)
+               for tok in tokenize.generate_tokens(io.StringIO(text).readline))
+
+
+def files_naming(root: Path, idp: str) -> list[str]:
+    """The source files outside ``components/idps/<idp>/`` (and the IdP's own runtime Lambda) that name ``idp``."""
+    own = [root / "components" / "idps" / idp, *(root / p for p in IDP_RUNTIME.get(idp, ()))]
+    return sorted(str(path.relative_to(root)) for path in modules(root).values()
+                  if not any(o == path or o in path.parents for o in own) and names_in_code(path, idp))
+
+
+def _idps(root: Path) -> list[str]:
+    return sorted(p.name for p in (root / "components" / "idps").iterdir() if (p / "__init__.py").is_file())
+
+
+def test_each_idp_is_named_in_code_by_at_most_three_files_outside_its_package():
+    found = {idp: files_naming(ROOT, idp) for idp in _idps(ROOT)}
+    assert set(found) == {"auth0", "cognito", "okta"}
+    for idp, files in found.items():
+        assert "components/idps/__init__.py" in files, f"the registry should name {idp}"  # the scan sees code
+        assert len(files) <= MAX_FILES_NAMING_AN_IDP, (
+            f"{idp} is named in code by {len(files)} files outside components/idps/{idp}/: {files}; move what is "
+            f"{idp}-specific into its package (docs/architecture.md, 'How to add an IdP')")
+
+
 # -- the checks themselves, on planted trees ------------------------------------------------------------------
 
 
@@ -230,3 +284,19 @@ def test_a_long_module_is_found(tmp_path):
     root = _tree(tmp_path, {"components/__init__.py": "", "components/big.py": "x = 1\n" * (MAX_LINES + 1),
                             "components/ok.py": "x = 1\n" * MAX_LINES})
     assert long_modules(root) == [f"components/big.py: {MAX_LINES + 1} lines"]
+
+
+def test_naming_an_idp_counts_code_not_comments_or_docstrings(tmp_path):
+    root = _tree(tmp_path, {
+        "components/__init__.py": "",
+        "components/idps/__init__.py": "from components.idps import acme\n",
+        "components/idps/acme/__init__.py": "NAME = 'acme'\n",
+        "components/settings.py": '"""Acme is documented here."""\n# acme in a comment\nx = 1\n',
+        "readiness/__init__.py": "",
+        "readiness/a.py": "def f():\n    return f'{1} ACME tenant'\n",
+        "readiness/b.py": "from components.idps.acme import NAME as acme_name\n",
+        "readiness/c.py": 'class C:\n    """acme"""\n    y = "acme-example"\n',
+        "readiness/d.py": 'def g():\n    """About Acme."""\n    return 1  # acme\n',
+    })
+    assert files_naming(root, "acme") == ["components/idps/__init__.py", "readiness/a.py", "readiness/b.py",
+                                          "readiness/c.py"]

@@ -23,8 +23,10 @@ import subprocess
 import sys
 import tomllib
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "tools" / "mutation.toml"
@@ -96,10 +98,11 @@ def prepare(group: Group) -> Path:
 _RESULT = re.compile(r"^\s+(\S+): (.+)$")
 
 
-def mutmut(work: Path, *args: str, **kw: object) -> subprocess.CompletedProcess[str]:
+def mutmut(work: Path, *args: str, capture_output: bool = False, env: Mapping[str, str] | None = None,
+           stdout: IO[str] | None = None, stderr: int | None = None) -> subprocess.CompletedProcess[str]:
     """Run this venv's mutmut in a group's directory (arguments are ours and mutmut's own mutant names)."""
     return subprocess.run([sys.executable, "-m", "mutmut", *args], cwd=work, text=True, check=False,  # noqa: S603
-                          **kw)  # type: ignore[call-overload]
+                          capture_output=capture_output, env=env, stdout=stdout, stderr=stderr)
 
 
 def results(work: Path) -> dict[str, str]:
@@ -183,7 +186,7 @@ def main(argv: list[str]) -> int:
     while "--only" in argv:
         at = argv.index("--only")
         if at + 1 >= len(argv):
-            print("--only needs a pattern, e.g. --only 'components.idps.auth0.rules.*'", file=sys.stderr)
+            print("--only needs a pattern, e.g. --only 'readiness.rules.api.*'", file=sys.stderr)
             return 2
         only.append(argv[at + 1])
         argv = argv[:at] + argv[at + 2:]

@@ -31,7 +31,9 @@ def _cached_run_program(program_dir: Path, project: str, stack: str, config: Any
     key = json.dumps([str(program_dir), project, stack, sorted(dict(config).items()), sorted(secret_keys), compute])
     path = Path(_CACHE) / (hashlib.sha256(key.encode()).hexdigest() + ".pickle")
     if path.is_file():
-        return pickle.loads(path.read_bytes())  # noqa: S301 - written by this module in this run
+        cached = pickle.loads(path.read_bytes())  # noqa: S301 - written by this module in this run
+        if isinstance(cached, readiness.engine.ProgramRun):
+            return cached
     run = _real_run_program(program_dir, project, stack, config, secret_keys, compute=compute)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -40,4 +42,4 @@ def _cached_run_program(program_dir: Path, project: str, stack: str, config: Any
     return run
 
 
-readiness.engine.run_program = _cached_run_program  # type: ignore[assignment]
+readiness.engine.run_program = _cached_run_program

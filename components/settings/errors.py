@@ -126,7 +126,7 @@ def _expected_format(loc: tuple[Any, ...], pattern: str) -> str:
 
 def _fields_of(model: type[BaseModel] | None) -> dict[str, FieldInfo]:
     """The keys a level accepts as a stack file writes them (None: the top level of the project's namespace)."""
-    return stack_file_fields() if model is None else section_fields(model)  # type: ignore[arg-type]
+    return stack_file_fields() if model is None else section_fields(model)
 
 
 def _walk(loc: tuple[Any, ...]) -> tuple[FieldInfo | None, type[BaseModel] | None]:

@@ -193,11 +193,14 @@ def load_settings() -> StackSettings:
     the stack file itself (duplicate keys, plain-text credentials at any depth) where it is found."""
     from pulumi.runtime import config as rc
 
+    from components._pulumi_private import config_keys
+
     path = _stack_file()
     if path is not None:
         check_stack_file(path)
 
-    keys = set(rc.CONFIG.get()) | set(rc.get_config_env())
-    secret = set(rc._SECRET_KEYS.get()) | set(rc.get_config_secret_keys_env())
+    keys = config_keys()
+    # Public API: which keys are secret (set in-process, or named by PULUMI_CONFIG_SECRET_KEYS).
+    secret = {k for k in keys if rc.is_config_secret(k)} | set(rc.get_config_secret_keys_env())
     values = {k: rc.get_config(k) for k in keys}
     return parse_settings(values, secret)

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, Union
 from urllib.parse import urlsplit
 
-from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
 import plaid_contract as plaid
@@ -139,7 +139,7 @@ SPECIAL_RANGES: Final = tuple((ipaddress.ip_network(net), kind) for net, kind in
     ("2001::/23", "IETF protocol assignments"), ("2001:db8::/32", "documentation"), ("2002::/16", "6to4"),
     ("fc00::/7", "unique local (private)"), ("fe80::/10", "link-local"), ("ff00::/8", "multicast"),
 ))
-_GLOBAL_UNICAST_V6: Final = ipaddress.ip_network("2000::/3")
+_GLOBAL_UNICAST_V6: Final = ipaddress.IPv6Network("2000::/3")
 
 
 class Allowlist(SettingsModel):
@@ -181,10 +181,10 @@ def extra_cidr_problem(net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> st
     if net.prefixlen < limit:
         return (f"is wider than /{limit}, the widest extra IPv{net.version} range allowed; list only the "
                 "addresses that call the API")
-    if net.version == 6 and not net.subnet_of(_GLOBAL_UNICAST_V6):  # type: ignore[arg-type]
+    if isinstance(net, ipaddress.IPv6Network) and not net.subnet_of(_GLOBAL_UNICAST_V6):
         return "is outside 2000::/3 (IPv6 global unicast); only public addresses can reach the API"
     for special, kind in SPECIAL_RANGES:
-        if special.version == net.version and net.overlaps(special):  # type: ignore[arg-type]
+        if special.version == net.version and net.overlaps(special):
             return f"overlaps {special} ({kind}); only public addresses can reach the API"
     return None
 
@@ -451,7 +451,7 @@ def stack_file_fields() -> dict[str, FieldInfo]:
     return fields
 
 
-def section_fields(model: type[SettingsModel]) -> dict[str, FieldInfo]:
+def section_fields(model: type[BaseModel]) -> dict[str, FieldInfo]:
     """A section's keys as a stack file writes them: an IdP section without its ``idp`` (taken from the top level)."""
     skip = {"idp"} if issubclass(model, IdpSettings) else set()
     return {(f.alias or n): f for n, f in model.model_fields.items() if (f.alias or n) not in skip}

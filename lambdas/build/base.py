@@ -8,7 +8,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 ROOT: Final = Path(__file__).resolve().parent.parent.parent
 HANDLER: Final = "lambdas.customers_current.handler.handler"
@@ -103,11 +103,12 @@ def _canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _load_lock() -> dict:
+def _load_lock() -> dict[str, Any]:
     try:
-        return json.loads(LOCK_FILE.read_text())
+        lock = json.loads(LOCK_FILE.read_text())
     except (OSError, ValueError):
         return {}
+    return lock if isinstance(lock, dict) else {}
 
 
 def _say(message: str) -> None:

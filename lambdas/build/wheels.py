@@ -50,7 +50,7 @@ def _pip_download(function: Function, arch: str, python_version: str, dest: Path
 
 
 def _locked_wheels(function: Function, arch: str) -> dict[str, str]:
-    wheels = _load_lock().get(function.name, {}).get("wheels", {}).get(arch)
+    wheels: dict[str, str] | None = _load_lock().get(function.name, {}).get("wheels", {}).get(arch)
     if not wheels:
         raise BuildError(f"{_rel(LOCK_FILE)} names no {arch} wheels for {function.name}: run "
                          "`make lock-lambdas`")

@@ -197,16 +197,24 @@ class ResourceChange:
     renamed: bool = False
 
     @property
+    def subject(self) -> Resource:
+        """The resource this change is about: the new one, or the old one for a delete."""
+        either = self.new or self.old
+        if either is None:
+            raise ValueError(f"a {self.action} change with neither an old nor a new resource")
+        return either
+
+    @property
     def type(self) -> str:
-        return (self.new or self.old).type  # type: ignore[union-attr]
+        return self.subject.type
 
     @property
     def name(self) -> str:
-        return (self.new or self.old).name  # type: ignore[union-attr]
+        return self.subject.name
 
     @property
     def stateful(self) -> bool:
-        return (self.new or self.old).stateful  # type: ignore[union-attr]
+        return self.subject.stateful
 
 
 def _same(a: Any, b: Any) -> bool:

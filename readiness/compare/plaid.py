@@ -71,7 +71,7 @@ def show(value: Any) -> str:
 def _changed(a: Any, b: Any) -> bool:
     if isinstance(a, Marker) or isinstance(b, Marker):
         return a is not b
-    return a != b
+    return bool(a != b)
 
 
 #: Stack outputs Plaid is given, with what a change breaks and what to do.
@@ -214,8 +214,8 @@ def _replacements(changes: list[ResourceChange], head: Plan) -> tuple[list[Impac
             out.append(Impact(NOTICE, "customers-url", f"Custom domain {r.name} is {_verb(c)}: /customers/current "
                                                        "is unreachable until the new domain serves its certificate; "
                                                        "schedule the deploy with Plaid."))
-        elif r.type == RANDOM_BYTES and c.action == "replace":
-            a, b = c.old.inputs.get("keepers.version", ABSENT), c.new.inputs.get("keepers.version", ABSENT)  # type: ignore[union-attr]
+        elif r.type == RANDOM_BYTES and c.action == "replace" and c.old is not None and c.new is not None:
+            a, b = c.old.inputs.get("keepers.version", ABSENT), c.new.inputs.get("keepers.version", ABSENT)
             what = (f"clientSecret.version {show(a)} -> {show(b)}" if _changed(a, b) else why)
             out.append(Impact(BREAKING, "client-secret",
                               f"Plaid's client secret is rotated ({what}): the old secret stops working when this "
@@ -229,8 +229,8 @@ def _verb(c: ResourceChange) -> str:
 
 
 def _why(c: ResourceChange) -> str:
-    if c.renamed:
-        return f"renamed {c.old.name} -> {c.new.name}"  # type: ignore[union-attr]
+    if c.renamed and c.old is not None and c.new is not None:
+        return f"renamed {c.old.name} -> {c.new.name}"
     return "changed " + ", ".join(c.replace_because) if c.replace_because else "deleted"
 
 
@@ -245,7 +245,7 @@ def _values(p: Plan, types: Iterable[str], path: str) -> list[Any]:
 
 
 def _redirects(base: Plan, head: Plan) -> list[Impact]:
-    out = []
+    out: list[Impact] = []
     old = [u for t, p in REDIRECT_PATHS.items() for u in _values(base, (t,), p)]
     new = [u for t, p in REDIRECT_PATHS.items() for u in _values(head, (t,), p)]
     if not old or not new:
@@ -334,15 +334,15 @@ def _mtls(base: Plan, head: Plan) -> list[Impact]:
     a, b = truststore(base), truststore(head)
     if a == b or (a is None and b is None):
         return []
-    if a is None and b is not None:
+    if b is None:
+        return [Impact(NOTICE, "mtls", "Mutual TLS turned off: the API no longer checks Plaid's client certificate "
+                                       "(see Readiness changes); Plaid's calls keep working.")]
+    if a is None:
         if not base.of_type(DOMAIN):
             return []  # a new custom domain: its URL line says what Plaid must do
         return [Impact(BREAKING, "mtls", f"Mutual TLS turned on (truststore {show(b[0])}): Plaid must present a "
                                          "client certificate this truststore trusts, or its calls fail the TLS "
                                          "handshake; agree it with Plaid before merging.")]
-    if b is None:
-        return [Impact(NOTICE, "mtls", "Mutual TLS turned off: the API no longer checks Plaid's client certificate "
-                                       "(see Readiness changes); Plaid's calls keep working.")]
     return [Impact(BREAKING, "mtls", f"mTLS truststore {show(a[0])} version {show(a[1])} -> {show(b[0])} version "
                                      f"{show(b[1])}: Plaid's calls fail the TLS handshake unless the new truststore "
                                      "still holds the CA of Plaid's client certificate; check it, then acknowledge.")]

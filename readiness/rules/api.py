@@ -21,7 +21,7 @@ from components.checklist import Context, Finding, Resource, Rule, fail, is_secr
 from components.settings.stack import extra_cidr_problem
 from lambdas.customers_current import env as lambda_env
 from lambdas.customers_current.env import CLIENT_CLAIMS
-from readiness.rules.secrets import KMS_KEY, covers, principals, statements
+from readiness.rules.secrets import KMS_KEY, covers, listed, principals, statements
 
 #: The customers API's component type (components/customers_api.py's TYPE; a test keeps them equal): the rules
 #: below judge what is declared inside it.
@@ -308,14 +308,9 @@ _LOG_STREAMS = re.compile(r"^arn:[a-z-]+:logs:[a-z0-9-]+:(\d{12}|\(account\)):lo
 
 def _wildcards(doc: Any) -> list[str]:
     found = []
-    statements = doc.get("Statement", []) if isinstance(doc, dict) else []
-    for st in statements if isinstance(statements, list) else [statements]:
-        if not isinstance(st, dict):
-            continue
+    for st in statements(doc):
         for key in ("Action", "Resource", "NotAction", "NotResource"):
-            values = st.get(key, [])
-            for v in values if isinstance(values, list) else [values]:
-                text = str(v)
+            for text in listed(st.get(key)):
                 if key.startswith("Not") or (key == "Action" and "*" in text) or (
                         key == "Resource" and "*" in text and not _LOG_STREAMS.match(text)):
                     found.append(f"{key} {text}")
@@ -342,11 +337,14 @@ def _least_privilege(ctx: Context) -> Finding:
         except (TypeError, ValueError):
             problems.append(f"{pol.name}: policy is not JSON")
             continue
+        if not isinstance(doc, dict) or not statements(doc):
+            problems.append(f"{pol.name}: policy has no statement (IAM's Statement is one object or a list of them)")
+            continue
         problems += [f"{pol.name}: {w}" for w in _wildcards(doc)]
-        actions = sorted({a for st in doc.get("Statement", []) for a in
-                          (st.get("Action") if isinstance(st.get("Action"), list) else [st.get("Action")])})
-        if any(not str(a).startswith("logs:") for a in actions):
-            problems.append(f"{pol.name}: actions beyond writing logs: {', '.join(map(str, actions))}")
+        # Statement may be one object or a list of them (both are valid IAM JSON): statements() reads both.
+        actions = sorted({a for st in statements(doc) for a in listed(st.get("Action"))})
+        if any(not a.startswith("logs:") for a in actions):
+            problems.append(f"{pol.name}: actions beyond writing logs: {', '.join(actions)}")
     if problems:
         return fail("; ".join(problems), "the Lambda needs only logs:CreateLogStream and logs:PutLogEvents on its "
                     "own log group; no wildcard actions or resources")

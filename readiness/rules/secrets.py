@@ -116,7 +116,9 @@ KEY_MANAGEMENT: tuple[str, ...] = tuple(f"kms:{a}" for a in (
 
 def _exempt(st: dict[str, Any]) -> list[str] | None:
     """For a Deny to everyone "unless aws:PrincipalArn is one of these": the exempt ARNs, else None."""
-    cond = st.get("Condition") if isinstance(st.get("Condition"), dict) else {}
+    cond = st.get("Condition")
+    if not isinstance(cond, dict):
+        return None
     for op in ("ArnNotEquals", "ArnNotLike", "StringNotEquals", "StringNotLike"):
         block = cond.get(op)
         if isinstance(block, dict):
@@ -225,9 +227,9 @@ def _secret_policies(ctx: Context) -> Finding:
             found, who = judge_restricted(doc, "kms:Decrypt")
             problems += [f"{key.name}: {p}" for p in found]
             readers.update(who)
-            found, who = _management(doc, KEY_MANAGEMENT)
+            found, managers = _management(doc, KEY_MANAGEMENT)
             problems += [f"{key.name}: {p}" for p in found]
-            admins.update(who)
+            admins.update(managers)
         mine = [p for p in policies if s.urn in (getattr(p, "dependencies", []) or [])
                 or (p.input("secretArn") is not None and p.input("secretArn") == s.input("arn"))]
         if not mine:
@@ -240,9 +242,9 @@ def _secret_policies(ctx: Context) -> Finding:
             found, who = judge_restricted(doc, "secretsmanager:GetSecretValue")
             problems += [f"{pol.name}: {p}" for p in found]
             readers.update(who)
-            found, who = _management(doc, SECRET_MANAGEMENT)
+            found, managers = _management(doc, SECRET_MANAGEMENT)
             problems += [f"{pol.name}: {p}" for p in found]
-            admins.update(who)
+            admins.update(managers)
             if pol.input("blockPublicPolicy") is not True:
                 problems.append(f"{pol.name}: blockPublicPolicy is not true")
     if problems:

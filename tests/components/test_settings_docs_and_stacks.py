@@ -24,7 +24,7 @@ def _keys() -> list[str]:
 
 
 #: The settings reference: docs/settings.md, plus the "## Settings" section of an IdP's own page (if it has one).
-IDP_PAGES = ("auth0.md", "okta.md", "cognito.md")
+IDP_PAGES = tuple(Path(idp.docs).name for idp in idps.IDPS)
 
 
 def _settings_text() -> str:
@@ -173,3 +173,21 @@ def _item_examples(field: Any) -> list[Any]:
             if getattr(inner, "examples", None):
                 return list(inner.examples)
     return []
+
+
+_MTLS = re.compile(r"mtls|mutual tls|customDomain", re.IGNORECASE)
+
+
+def test_no_doc_calls_mtls_optional_without_saying_prod_requires_it():
+    """#19: the docs called mTLS optional while a prod stack fails API-MTLS-PROD without it. Wherever a line of the
+    README or docs/ calls mTLS (or the custom domain that carries it) optional, it also says prod requires it."""
+    from readiness.checklist import all_rules
+
+    assert "API-MTLS-PROD" in {r.id for r in all_rules()}
+    offenders = []
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            if _MTLS.search(line) and re.search(r"\boptional\b", line, re.IGNORECASE) and not re.search(
+                    r"required in prod|prod(uction)? (stack )?(requires|fails)", line, re.IGNORECASE):
+                offenders.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
+    assert offenders == [], "say that prod requires mTLS (API-MTLS-PROD) next to 'optional':\n" + "\n".join(offenders)

@@ -65,3 +65,14 @@ def test_private_pyjwt_names_are_used_only_in_the_compat_module(module):
         | {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
     private = used & _private_pyjwt_names()
     assert private == (set(REASONS) if module is _pyjwt_compat else set()), private
+
+
+@pytest.mark.parametrize("lock", ["lambdas/customers_current/requirements.txt", "requirements.lock"])
+def test_the_pins_agree_with_the_compat_module(lock):
+    """The Lambda's requirements and the project's lock pin the PyJWT the compat module was checked against, so a
+    bump of either pin fails here (naming the module to re-read), not only in the venv that installs it."""
+    text = (Path(__file__).resolve().parents[2] / lock).read_text()
+    pins = [line.split("==", 1)[1].split()[0] for line in text.splitlines() if line.lower().startswith("pyjwt==")]
+    assert pins == [_pyjwt_compat.PYJWT_VERSION], (
+        f"{lock} pins PyJWT {pins}, lambdas/customers_current/_pyjwt_compat.py was checked against "
+        f"{_pyjwt_compat.PYJWT_VERSION}: re-read {', '.join(REASONS)} in the new version, then update PYJWT_VERSION")

@@ -248,6 +248,40 @@ def test_wildcards_and_other_actions_fail(declared, statement, problem):
     assert finding.status is Status.FAIL and problem in finding.declared
 
 
+# IAM's Statement may be a single object instead of a list (both are valid policy JSON): the rule reads both.
+_OWN_LOGS = {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": f"{LOG_GROUP}:*"}
+
+
+@pytest.mark.parametrize("shape", [lambda st: st, lambda st: [st]], ids=["single-object", "list"])
+def test_a_statement_of_either_shape_writing_its_own_logs_passes(declared, shape):
+    finding = _policy(declared, shape(_OWN_LOGS))
+    assert finding.status is Status.PASS, finding.declared
+
+
+@pytest.mark.parametrize(("statement", "problem"), [
+    ({"Effect": "Allow", "Action": "logs:*", "Resource": f"{LOG_GROUP}:*"}, "Action logs:*"),
+    ({"Effect": "Allow", "Action": ["logs:PutLogEvents"], "Resource": "*"}, "Resource *"),
+    ({"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{LOG_GROUP}:*"},
+     "actions beyond writing logs: s3:GetObject"),
+    ({"Effect": "Allow", "Action": ["logs:PutLogEvents", "s3:GetObject"], "Resource": f"{LOG_GROUP}:*"},
+     "actions beyond writing logs: logs:PutLogEvents, s3:GetObject"),
+])
+def test_a_single_object_statement_is_judged_like_a_list_of_one(declared, statement, problem):
+    single, listed = _policy(declared, statement), _policy(declared, [statement])
+    assert single.status is Status.FAIL and problem in single.declared
+    assert (single.status, single.declared) == (listed.status, listed.declared)
+
+
+@pytest.mark.parametrize("doc", [{"Version": "2012-10-17", "Statement": []}, {"Version": "2012-10-17"}, [_OWN_LOGS]],
+                         ids=["empty-list", "no-statement", "not-an-object"])
+def test_a_policy_with_no_statement_fails_naming_why(declared, doc):
+    raw = json.dumps(doc)
+    finding = row(each(declared, api_rules.ROLE_POLICY,
+                       lambda r: r.inputs.update(policy=raw) if "customers-fn" in r.name else None),
+                  "API-LEAST-PRIVILEGE")
+    assert finding.status is Status.FAIL and "policy has no statement" in finding.declared
+
+
 @pytest.mark.parametrize(("raw", "problem"), [(UNKNOWN, "policy unknown until apply, cannot be judged"),
                                               ("{not json", "policy is not JSON")])
 def test_a_policy_that_cannot_be_read_fails(declared, raw, problem):

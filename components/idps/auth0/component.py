@@ -136,8 +136,8 @@ class PlaidAuth0Tenant(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         a = args
 
-        def child(stateful: bool = False, **kw: object) -> pulumi.ResourceOptions:
-            return options.child(self, stateful=stateful, protect=a.protect, **kw)
+        def child(stateful: bool = False) -> pulumi.ResourceOptions:
+            return options.child(self, stateful=stateful, protect=a.protect)
 
         self.api = auth0.ResourceServer(
             f"{name}-api",

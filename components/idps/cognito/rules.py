@@ -41,11 +41,12 @@ def _on_cognito(ctx: Context) -> bool:
     return bool(ctx.of_type(CLIENT))
 
 
-def _client(ctx: Context) -> tuple[Resource | None, Finding | None]:
+def _client(ctx: Context) -> Resource | Finding:
+    """The one resource of its type, or the failing finding that says how many there are."""
     found = ctx.of_type(CLIENT)
     if len(found) != 1:
-        return None, fail(f"{len(found)} UserPoolClient resources", "declare exactly one (PlaidCognitoTenant)")
-    return found[0], None
+        return fail(f"{len(found)} UserPoolClient resources", "declare exactly one (PlaidCognitoTenant)")
+    return found[0]
 
 
 def _seconds(c: Resource, value_key: str, unit_key: str) -> tuple[Any, str, int | None]:
@@ -57,9 +58,9 @@ def _seconds(c: Resource, value_key: str, unit_key: str) -> tuple[Any, str, int 
 
 
 def _access_token(ctx: Context) -> Finding:
-    c, bad = _client(ctx)
-    if c is None:
-        return bad  # type: ignore[return-value]
+    c = _client(ctx)
+    if isinstance(c, Finding):
+        return c
     value, unit, seconds = _seconds(c, "accessTokenValidity", "accessToken")
     declared = f"client {c.name}: accessTokenValidity {value} {unit}"
     if seconds != plaid.ACCESS_TOKEN_LIFETIME_SECONDS:
@@ -69,9 +70,9 @@ def _access_token(ctx: Context) -> Finding:
 
 
 def _refresh_token(ctx: Context) -> Finding:
-    c, bad = _client(ctx)
-    if c is None:
-        return bad  # type: ignore[return-value]
+    c = _client(ctx)
+    if isinstance(c, Finding):
+        return c
     value, unit, seconds = _seconds(c, "refreshTokenValidity", "refreshToken")
     declared = f"client {c.name}: refreshTokenValidity {value} {unit} (absolute; Cognito has no idle timeout)"
     if seconds is None or seconds < plaid.REFRESH_TOKEN_MIN_SECONDS:
@@ -82,9 +83,9 @@ def _refresh_token(ctx: Context) -> Finding:
 
 
 def _rotation(ctx: Context) -> Finding:
-    c, bad = _client(ctx)
-    if c is None:
-        return bad  # type: ignore[return-value]
+    c = _client(ctx)
+    if isinstance(c, Finding):
+        return c
     feature = c.input("refreshTokenRotation", "feature")
     flows = c.input("explicitAuthFlows")
     declared = f"client {c.name}: refreshTokenRotation {feature}, explicitAuthFlows {flows}"
@@ -97,9 +98,9 @@ def _rotation(ctx: Context) -> Finding:
 
 
 def _code_flow(ctx: Context) -> Finding:
-    c, bad = _client(ctx)
-    if c is None:
-        return bad  # type: ignore[return-value]
+    c = _client(ctx)
+    if isinstance(c, Finding):
+        return c
     flows, scopes = c.input("allowedOauthFlows") or [], c.input("allowedOauthScopes") or []
     declared = (f"client {c.name}: flows {flows}, allowedOauthFlowsUserPoolClient "
                 f"{c.input('allowedOauthFlowsUserPoolClient')}, scopes {scopes}")
@@ -111,9 +112,9 @@ def _code_flow(ctx: Context) -> Finding:
 
 
 def _redirect(ctx: Context) -> Finding:
-    c, bad = _client(ctx)
-    if c is None:
-        return bad  # type: ignore[return-value]
+    c = _client(ctx)
+    if isinstance(c, Finding):
+        return c
     callbacks = c.input("callbackUrls") or []
     if plaid.PLAID_REDIRECT_URI not in callbacks:
         return fail(f"callbackUrls {callbacks}", f"add Plaid's redirect URI {plaid.PLAID_REDIRECT_URI} to redirectUris")
@@ -123,9 +124,9 @@ def _redirect(ctx: Context) -> Finding:
 
 
 def _secret(ctx: Context) -> Finding:
-    c, bad = _client(ctx)
-    if c is None:
-        return bad  # type: ignore[return-value]
+    c = _client(ctx)
+    if isinstance(c, Finding):
+        return c
     if c.input("generateSecret") is not True:
         return fail(f"client {c.name}: generateSecret {c.input('generateSecret')}",
                     "Plaid authenticates with a client secret: generateSecret true")
@@ -199,9 +200,9 @@ def _token_use(ctx: Context) -> Finding:
 def _pool(ctx: Context) -> Finding:
     pools = ctx.of_type(POOL)
     if not pools:
-        c, bad = _client(ctx)
-        if c is None:
-            return bad  # type: ignore[return-value]
+        c = _client(ctx)
+        if isinstance(c, Finding):
+            return c
         return ok(f"existing pool {c.input('userPoolId')}: referenced, never managed; this stack cannot delete or "
                   "replace it")
     p = pools[0]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final
 
 import pulumi
 import pulumi_aws as aws
@@ -69,14 +69,14 @@ class ScopeAdapterArgs:
     tags: dict[str, str] = field(default_factory=dict)
 
 
-def _visibility(metric: str) -> dict[str, Any]:
+def _visibility(metric: str) -> aws.wafv2.WebAclVisibilityConfigArgsDict:
     # No sampled requests: samples keep the query string (login_hint, state), which log redaction does not cover.
     return {"cloudwatch_metrics_enabled": True, "metric_name": metric, "sampled_requests_enabled": False}
 
 
-def waf_rules(prefix: str, rate_limit_per_5_min: int) -> list[dict[str, Any]]:
+def waf_rules(prefix: str, rate_limit_per_5_min: int) -> list[aws.wafv2.WebAclRuleArgsDict]:
     """Managed rule groups, then a per-IP rate limit. Nothing allowlists: browsers must get through."""
-    rules: list[dict[str, Any]] = [{
+    rules: list[aws.wafv2.WebAclRuleArgsDict] = [{
         "name": group, "priority": priority, "override_action": {"none": {}},
         "statement": {"managed_rule_group_statement": {"vendor_name": "AWS", "name": group}},
         "visibility_config": _visibility(f"{prefix}-adapter-{group}"),
@@ -166,7 +166,7 @@ class PlaidScopeAdapter(pulumi.ComponentResource):
             self.permissions.append(aws.lambda_.Permission(
                 f"{name}-invoke-{label}", action="lambda:InvokeFunction", function=self.function.name,
                 principal="apigateway.amazonaws.com",
-                source_arn=self.rest_api.execution_arn.apply(lambda arn, p=path: f"{arn}/*/*{p}"),
+                source_arn=pulumi.Output.concat(self.rest_api.execution_arn, "/*/*", path),
                 opts=options.child(self)))
         self.resources = list(created.values())
         self.not_found = aws.apigateway.Response(

@@ -109,8 +109,8 @@ class PlaidOktaTenant(pulumi.ComponentResource):
         a, o = args, args.okta
         protect = a.protect
 
-        def child(stateful: bool = False, always_protect: bool = False, **kw: object) -> pulumi.ResourceOptions:
-            return options.child(self, stateful=stateful or always_protect, protect=protect or always_protect, **kw)
+        def child(stateful: bool = False, always_protect: bool = False) -> pulumi.ResourceOptions:
+            return options.child(self, stateful=stateful or always_protect, protect=protect or always_protect)
 
         # The authorization server: ours, or an existing one the settings name.
         self.server: okta.auth.Server | None = None

@@ -31,11 +31,12 @@ def _on_okta_api(ctx: Context) -> bool:
     return _on_okta(ctx) and bool(ctx.of_type(FUNCTION))
 
 
-def _one(ctx: Context, typ: str) -> tuple[Resource | None, Finding | None]:
+def _one(ctx: Context, typ: str) -> Resource | Finding:
+    """The one resource of its type, or the failing finding that says how many there are."""
     found = ctx.of_type(typ)
     if len(found) != 1:
-        return None, fail(f"{len(found)} {typ.rsplit(':', 1)[-1]} resources", "declare exactly one (PlaidOktaTenant)")
-    return found[0], None
+        return fail(f"{len(found)} {typ.rsplit(':', 1)[-1]} resources", "declare exactly one (PlaidOktaTenant)")
+    return found[0]
 
 
 def _known(value: Any) -> bool:
@@ -49,9 +50,9 @@ def _lambda_env(ctx: Context) -> dict[str, Any]:
 
 
 def _access_token_lifetime(ctx: Context) -> Finding:
-    rule, bad = _one(ctx, RULE)
-    if rule is None:
-        return bad  # type: ignore[return-value]
+    rule = _one(ctx, RULE)
+    if isinstance(rule, Finding):
+        return rule
     minutes = rule.input("accessTokenLifetimeMinutes")
     declared = f"policy rule {rule.name}: accessTokenLifetimeMinutes {minutes}"
     if minutes != plaid.ACCESS_TOKEN_LIFETIME_SECONDS // 60:
@@ -62,9 +63,9 @@ def _access_token_lifetime(ctx: Context) -> Finding:
 
 
 def _offline_access(ctx: Context) -> Finding:
-    rule, bad = _one(ctx, RULE)
-    if rule is None:
-        return bad  # type: ignore[return-value]
+    rule = _one(ctx, RULE)
+    if isinstance(rule, Finding):
+        return rule
     scopes = rule.input("scopeWhitelists") or []
     declared = f"policy rule {rule.name}: scopes {', '.join(map(str, scopes)) or 'none'}"
     if "*" in scopes:
@@ -75,9 +76,9 @@ def _offline_access(ctx: Context) -> Finding:
 
 
 def _refresh_lifetime(ctx: Context) -> Finding:
-    rule, bad = _one(ctx, RULE)
-    if rule is None:
-        return bad  # type: ignore[return-value]
+    rule = _one(ctx, RULE)
+    if isinstance(rule, Finding):
+        return rule
     lifetime = rule.input("refreshTokenLifetimeMinutes")
     window = rule.input("refreshTokenWindowMinutes")
     unlimited = lifetime in (None, 0)
@@ -95,9 +96,9 @@ def _refresh_lifetime(ctx: Context) -> Finding:
 
 
 def _rotation(ctx: Context) -> Finding:
-    app, bad = _one(ctx, APP)
-    if app is None:
-        return bad  # type: ignore[return-value]
+    app = _one(ctx, APP)
+    if isinstance(app, Finding):
+        return app
     rot, leeway = app.input("refreshTokenRotation"), app.input("refreshTokenLeeway")
     declared = f"app {app.name}: refreshTokenRotation {rot}, refreshTokenLeeway {leeway} s"
     if rot != "ROTATE":
@@ -109,9 +110,9 @@ def _rotation(ctx: Context) -> Finding:
 
 
 def _redirect_uri(ctx: Context) -> Finding:
-    app, bad = _one(ctx, APP)
-    if app is None:
-        return bad  # type: ignore[return-value]
+    app = _one(ctx, APP)
+    if isinstance(app, Finding):
+        return app
     uris = app.input("redirectUris") or []
     wildcard = app.input("wildcardRedirect")
     declared = f"redirectUris {uris}, wildcardRedirect {wildcard}"
@@ -125,9 +126,9 @@ def _redirect_uri(ctx: Context) -> Finding:
 
 
 def _grants(ctx: Context) -> Finding:
-    app, bad = _one(ctx, APP)
-    if app is None:
-        return bad  # type: ignore[return-value]
+    app = _one(ctx, APP)
+    if isinstance(app, Finding):
+        return app
     grants = app.input("grantTypes") or []
     responses = app.input("responseTypes") or []
     rule_grants = [g for r in ctx.of_type(RULE) for g in (r.input("grantTypeWhitelists") or [])]
@@ -143,9 +144,9 @@ def _grants(ctx: Context) -> Finding:
 
 
 def _client_auth(ctx: Context) -> Finding:
-    app, bad = _one(ctx, APP)
-    if app is None:
-        return bad  # type: ignore[return-value]
+    app = _one(ctx, APP)
+    if isinstance(app, Finding):
+        return app
     method = app.input("tokenEndpointAuthMethod")
     secret = app.inputs.get("clientBasicSecret")
     if method != plaid.TOKEN_ENDPOINT_AUTH_METHOD:
@@ -163,9 +164,9 @@ def _client_auth(ctx: Context) -> Finding:
 
 
 def _client_id(ctx: Context) -> Finding:
-    app, bad = _one(ctx, APP)
-    if app is None:
-        return bad  # type: ignore[return-value]
+    app = _one(ctx, APP)
+    if isinstance(app, Finding):
+        return app
     cid = app.input("clientId")
     randoms = [r for r in ctx.of_type(RANDOM_ID) if (r.input("byteLength") or 0) >= plaid.CLIENT_ID_BYTES]
     shown = cid if _known(cid) else "(from the CSPRNG, known after apply)" if is_unknown(cid) else "not set"
@@ -184,9 +185,9 @@ def _policy_client(ctx: Context) -> Finding:
     policies = ctx.of_type(POLICY)
     if not policies:
         return fail("no authorization server policy", "declare the access policy for Plaid's client")
-    app, bad = _one(ctx, APP)
-    if app is None:
-        return bad  # type: ignore[return-value]
+    app = _one(ctx, APP)
+    if isinstance(app, Finding):
+        return app
     cid = app.input("clientId")
     problems, shown = [], []
     for p in policies:
@@ -206,8 +207,8 @@ def _policy_client(ctx: Context) -> Finding:
 def _consistency_key(ctx: Context) -> Finding:
     variables = _lambda_env(ctx)
     claim = variables.get(env.CONSISTENCY_KEY_CLAIM, "sub")
-    app, _ = _one(ctx, APP)
-    template = app.input("userNameTemplate") if app is not None else None
+    app = _one(ctx, APP)
+    template = None if isinstance(app, Finding) else app.input("userNameTemplate")
     declared = f"Lambda reads {claim!r} as the consistency key"
     if claim == "uid":
         return ok(f"{declared}: the Okta user id, the id_token sub Plaid stores")
@@ -220,8 +221,8 @@ def _consistency_key(ctx: Context) -> Finding:
 def _token_client(ctx: Context) -> Finding:
     variables = _lambda_env(ctx)
     claim, client = variables.get(env.TOKEN_CLIENT_CLAIM), variables.get(env.TOKEN_CLIENT_ID)
-    app, _ = _one(ctx, APP)
-    cid = app.input("clientId") if app is not None else None
+    app = _one(ctx, APP)
+    cid = None if isinstance(app, Finding) else app.input("clientId")
     shown = "(Plaid client id)" if is_unknown(client) else client
     declared = f"Lambda: {env.TOKEN_CLIENT_CLAIM} {claim}, {env.TOKEN_CLIENT_ID} {shown}"
     if claim != "cid" or client in (None, ""):
@@ -233,9 +234,9 @@ def _token_client(ctx: Context) -> Finding:
 
 
 def _audience(ctx: Context) -> Finding:
-    server, bad = _one(ctx, SERVER)
-    if server is None:
-        return bad  # type: ignore[return-value]
+    server = _one(ctx, SERVER)
+    if isinstance(server, Finding):
+        return server
     audiences = server.input("audiences") or []
     declared = f"authorization server {server.name}: audiences {audiences}"
     if len(audiences) != 1:
@@ -256,9 +257,9 @@ def _existing_server(ctx: Context) -> Finding:
 
 
 def _key_rotation(ctx: Context) -> Finding:
-    server, bad = _one(ctx, SERVER)
-    if server is None:
-        return bad  # type: ignore[return-value]
+    server = _one(ctx, SERVER)
+    if isinstance(server, Finding):
+        return server
     mode = server.input("credentialsRotationMode")
     declared = f"authorization server {server.name}: credentialsRotationMode {mode}"
     if mode == "AUTO":
