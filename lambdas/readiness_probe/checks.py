@@ -121,12 +121,22 @@ def _rotation(kids: list[str] | None, store: StateStore, now: int) -> Result:
     return Result(names.JWKS_ROTATION, finding)
 
 
-def _api(url: str, tls: ssl.SSLContext | None) -> Result:
-    """The customers API from this function's address, which is not Plaid's: the WAF must refuse it (403)."""
+#: How lambdas/http.py describes a TLS handshake the server ended (no client certificate offered, under mTLS).
+_HANDSHAKE_REFUSED: Final = ("connection failed (SSLError)", "connection failed (ConnectionResetError)",
+                             "connection failed (SSLEOFError)", "connection failed (SSLZeroReturnError)")
+
+
+def _api(url: str, tls: ssl.SSLContext | None, mtls: bool) -> Result:
+    """The customers API from this function's address, which is not Plaid's: the WAF must refuse it (403). Under
+    mutual TLS the probe has no client certificate: a refused handshake proves as much (nothing got in)."""
     try:
         answer = http.fetch(url, deadline_seconds=DEADLINE_SECONDS, max_bytes=MAX_BODY_BYTES, tls=tls,
                             user_agent=USER_AGENT)
     except http.FetchError as exc:
+        if mtls and str(exc) in _HANDSHAKE_REFUSED:
+            return Result(names.API_ALLOWLIST, passed(
+                f"the TLS handshake was refused without a client certificate ({exc}): mutual TLS keeps a non-Plaid "
+                "address out (the WAF allowlist behind it is not observable from here)"))
         return Result(names.API_ALLOWLIST, failed(f"no answer ({exc}): Plaid may not reach the API either"))
     if answer.status == 403:
         return Result(names.API_ALLOWLIST, passed("HTTP 403 to a request from outside Plaid's ranges: the WAF "
@@ -162,7 +172,7 @@ def run(cfg: Config, *, store: StateStore, now: float, tls: ssl.SSLContext | Non
     jwks, kids = _jwks(doc, tls)
     results += [jwks, _rotation(kids, store, int(now))]
     if cfg.customers_url is not None:
-        results.append(_api(cfg.customers_url, tls))
+        results.append(_api(cfg.customers_url, tls, cfg.api_mtls))
     if cfg.idp_domain is not None:
         results.append(_tls(names.TLS_IDP_DOMAIN, cfg.idp_domain, tls, now))
     if cfg.api_domain is not None:

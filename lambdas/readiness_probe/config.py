@@ -39,6 +39,7 @@ class Config:
     customers_url: str | None = None
     idp_domain: Domain | None = None
     api_domain: Domain | None = None
+    api_mtls: bool = False
 
 
 def _is_loopback(host: str) -> bool:
@@ -100,7 +101,11 @@ def load(environ: Mapping[str, str]) -> Config:
     api = get(names.API_DOMAIN)
     idp_domain = _domain(idp, names.IDP_DOMAIN, problems) if idp else None
     api_domain = _domain(api, names.API_DOMAIN, problems) if api else None
+    mtls = get(names.API_MTLS).lower()
+    if mtls not in ("", "true", "false"):
+        problems.append(f"{names.API_MTLS} must be true or false (whether the API's custom domain requires client "
+                        "certificates)")
     if problems:
         raise ConfigError("; ".join(problems))
     return Config(discovery_url=discovery, state_parameter=parameter, customers_url=customers,
-                  idp_domain=idp_domain, api_domain=api_domain)
+                  idp_domain=idp_domain, api_domain=api_domain, api_mtls=mtls == "true")

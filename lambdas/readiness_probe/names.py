@@ -14,7 +14,10 @@ CUSTOMERS_URL: Final = "PROBE_CUSTOMERS_URL"
 #: Custom domains (``host`` or ``host:port``) whose TLS certificate's expiry is checked; each optional.
 IDP_DOMAIN: Final = "PROBE_IDP_DOMAIN"
 API_DOMAIN: Final = "PROBE_API_DOMAIN"
-ALL: Final[tuple[str, ...]] = (DISCOVERY_URL, STATE_PARAMETER, CUSTOMERS_URL, IDP_DOMAIN, API_DOMAIN)
+#: ``true`` when the API's custom domain requires client certificates (mutual TLS): the probe has none, so a
+#: refused TLS handshake also shows that nothing outside Plaid reaches the API.
+API_MTLS: Final = "PROBE_API_MTLS"
+ALL: Final[tuple[str, ...]] = (DISCOVERY_URL, STATE_PARAMETER, CUSTOMERS_URL, IDP_DOMAIN, API_DOMAIN, API_MTLS)
 
 SERVICE: Final = "readiness-probe"
 METRICS_NAMESPACE: Final = "PlaidReadyIdp"
