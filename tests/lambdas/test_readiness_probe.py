@@ -84,11 +84,15 @@ def ca(tmp_path_factory: pytest.TempPathFactory) -> Ca:
 
 
 @contextmanager
-def tls_server(ca: Ca, valid_for: datetime.timedelta) -> Iterator[str]:
-    """A TLS server on 127.0.0.1 presenting a certificate that expires ``valid_for`` from now; yields host:port."""
+def tls_server(ca: Ca, valid_for: datetime.timedelta, *, require_client_cert: bool = False) -> Iterator[str]:
+    """A TLS server on 127.0.0.1 presenting a certificate that expires ``valid_for`` from now; yields host:port.
+    ``require_client_cert``: mutual TLS, as the API's custom domain in prod (the probe has no client certificate)."""
     cert, key = ca.issue(f"server-{valid_for.days}", valid_for)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
+    if require_client_cert:
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.load_verify_locations(cadata=ca.cert.public_bytes(serialization.Encoding.PEM).decode())
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.2)
     stop = threading.Event()
@@ -103,8 +107,8 @@ def tls_server(ca: Ca, valid_for: datetime.timedelta) -> Iterator[str]:
                 return
             conn.settimeout(5)
             try:
-                with ctx.wrap_socket(conn, server_side=True):
-                    pass
+                with ctx.wrap_socket(conn, server_side=True) as tls:
+                    tls.recv(1)  # a request line, if the client gets that far
             except (OSError, ssl.SSLError):
                 conn.close()
 
@@ -283,6 +287,21 @@ def test_tls_expiry_of_the_custom_domains(idp, ca, ssm, out, days, status, needl
     assert line["status"] == status and needle in line["detail"] and domain in line["detail"]
     assert line["level"] == {"pass": "INFO", "warn": "WARNING", "fail": "ERROR"}[status]
     assert emf(lines)["CheckFailed.TLS-API-DOMAIN"] == (1 if status == "fail" else 0)
+
+
+@pytest.mark.parametrize(("mtls", "status"), [(True, "pass"), (False, "fail")])
+def test_under_mutual_tls_a_refused_handshake_keeps_the_probe_out(idp, ca, ssm, out, mtls, status):
+    issuer, _ = idp
+    with tls_server(ca, 90 * DAY, require_client_cert=True) as domain:
+        handler.configure(environ(issuer, PROBE_CUSTOMERS_URL=f"https://{domain}/fdx/v6/customers/current",
+                                  PROBE_API_MTLS="true" if mtls else "false"), tls=ca.client_context(), ssm=ssm)
+        handler.handler({}, None)
+    line = logs(out.lines())["API-ALLOWLIST"]
+    assert line["status"] == status
+    if mtls:
+        assert "the TLS handshake was refused without a client certificate" in line["detail"]
+    else:
+        assert line["detail"].startswith("no answer (connection failed")
 
 
 def test_an_untrusted_certificate_fails_the_tls_check(idp, ca, ssm, out):
