@@ -36,18 +36,19 @@ class SsmStore:
 
     def _ssm(self) -> Any:  # noqa: ANN401
         if self._client is None:
-            import boto3  # the Lambda runtime's; imported on first use (a cold start without SSM pays nothing)
+            import boto3  # type: ignore[import-untyped]  # the Lambda runtime's; imported on first use
 
             self._client = boto3.client("ssm")
         return self._client
 
     def read(self) -> str | None:
         try:
-            return self._ssm().get_parameter(Name=self.parameter)["Parameter"]["Value"]
+            value = self._ssm().get_parameter(Name=self.parameter)["Parameter"]["Value"]
         except Exception as exc:  # noqa: BLE001 - botocore's errors, described by code only
             if _code(exc) == "ParameterNotFound":
                 return None
             raise checks.StateError(f"ssm:GetParameter {_code(exc) or type(exc).__name__}") from None
+        return value if isinstance(value, str) else None
 
     def write(self, text: str) -> None:
         try:
