@@ -113,7 +113,7 @@ bench-fleet: install
 # package (uv, pinned), then lambdas/build.lock (the wheel per architecture and the digest of a verified build).
 # Needs PyPI and CPython 3.13 (see lambdas/build.py).
 lock-lambdas: install lock-tools
-	for fn in customers_current scope_adapter; do \
+	for fn in customers_current scope_adapter readiness_probe; do \
 	  $(LOCK_TOOLS)/bin/uv pip compile --quiet --generate-hashes --python-version 3.13 \
 	    --python-platform aarch64-manylinux2014 --custom-compile-command "make lock-lambdas" \
 	    lambdas/$$fn/requirements.in -o lambdas/$$fn/requirements.txt || exit 1; \

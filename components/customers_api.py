@@ -56,12 +56,14 @@ class CustomersApiArgs:
     allowlist: Allowlist
     alarms: Alarms
     tags: dict[str, str] = field(default_factory=dict)
+    #: The stack declares the readiness probe: its widget goes on the dashboard (components/probe.py).
+    probe_widget: bool = False
 
     @classmethod
     def from_settings(cls, settings: StackSettings, tenant: TenantContract) -> CustomersApiArgs:
         return cls(tenant=tenant, institution_name=settings.institution.name, name_prefix=settings.name_prefix,
                    environment=settings.environment, api=settings.api, allowlist=settings.allowlist,
-                   alarms=settings.alarms, tags=settings.tags)
+                   alarms=settings.alarms, tags=settings.tags, probe_widget=settings.probe_enabled)
 
     @property
     def protect(self) -> bool:
@@ -182,7 +184,8 @@ class PlaidCustomersApi(pulumi.ComponentResource):
             name_prefix=prefix, function_name=self.function_name, api_name=self.api_name,
             stage_name=api_cfg.stage_name, web_acl_name=self.allowlist.web_acl_name, region=region.region,
             latency_p99_ms=args.alarms.latency_p99_ms, email=args.alarms.email, tags=tags,
-            key_deletion_days=options.KMS_DELETION_DAYS[args.environment], protect=protect),
+            key_deletion_days=options.KMS_DELETION_DAYS[args.environment], protect=protect,
+            probe_widget=args.probe_widget),
             opts=pulumi.ResourceOptions(parent=self))
         self.web_acl_arn = self.allowlist.web_acl_arn
         self.register_outputs({"base_url": self.base_url, "customers_current_url": self.customers_current_url,

@@ -18,7 +18,7 @@ import pulumi
 import pulumi_aws as aws
 
 import plaid_contract as plaid
-from components import options
+from components import options, probe
 from lambdas.customers_current import names as lambda_names
 
 TYPE: Final = "plaid-ready-idp:api:PlaidApiMonitoring"
@@ -40,6 +40,8 @@ class MonitoringArgs:
     key_deletion_days: int = 30
     #: Protect the topic's KMS key (prod): deleting it would silence every alarm.
     protect: bool = False
+    #: Add the readiness probe's widget to the dashboard (the stack declares the probe: components/probe.py).
+    probe_widget: bool = False
 
 
 CLOUDWATCH: Final = "cloudwatch.amazonaws.com"
@@ -166,6 +168,7 @@ class PlaidApiMonitoring(pulumi.ComponentResource):
                 widget("API p99 latency (ms)", [["AWS/ApiGateway", "Latency", *sum(api.items(), ())]], "p99"),
                 widget("WAF allowed / blocked", [["AWS/WAFV2", "AllowedRequests", *waf],
                                                  ["AWS/WAFV2", "BlockedRequests", *waf]]),
+                *([probe.dashboard_widget(region, PERIOD_SECONDS)] if args.probe_widget else []),
             ]}, sort_keys=True)
 
         self.dashboard = aws.cloudwatch.Dashboard(

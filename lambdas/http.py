@@ -1,7 +1,8 @@
 """The Lambdas' one HTTP client: a GET with one total deadline, a size cap, no redirect and verified TLS.
 
-Used by the customers Lambda's JWKS fetch (lambdas/customers_current/verifier.py) and the scope adapter's discovery
-fetch (lambdas/scope_adapter/handler.py). Standard library only (it ships in both packages, lambdas/build.py).
+Used by the customers Lambda's JWKS fetch (lambdas/customers_current/verifier.py), the scope adapter's discovery
+fetch (lambdas/scope_adapter/handler.py) and the readiness probe (lambdas/readiness_probe/, :func:`fetch`: any
+status). Standard library only (it ships in both packages, lambdas/build.py).
 
 - **One deadline** covers the TCP connect (every address tried), the TLS handshake, sending the request, the status
   line, the headers and the body: each step waits at most what is left of it, so a peer that drips bytes (a byte
@@ -9,7 +10,8 @@ fetch (lambdas/scope_adapter/handler.py). Standard library only (it ships in bot
   answers in milliseconds) and is not bounded here.
 - **A size cap**: a ``Content-Length`` over it is refused before the body is read; a body that grows past it is cut
   at the cap and refused.
-- **No redirect**: any status but 200 is a failure (a 3xx is never followed).
+- **No redirect**: any status but 200 is a failure of :func:`get` (a 3xx is never followed); :func:`fetch` returns
+  any status as an :class:`Answer`.
 - **Verified TLS** for ``https://``: the system's trust store (``ssl.create_default_context``, built on the first
   fetch, not at import: loading the CA bundle costs a cold start), or the context given. ``http://`` is spoken
   too; the callers' configuration allows it for loopback addresses only.
@@ -24,6 +26,7 @@ import io
 import socket
 import ssl
 import time
+from dataclasses import dataclass
 from typing import Any, Final, cast
 from urllib.parse import urlsplit
 
@@ -101,10 +104,33 @@ def _reason(exc: BaseException) -> str:
     return f"bad HTTP response ({type(exc).__name__})"
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A complete HTTP answer of :func:`fetch`: any status, the media type (Content-Type without parameters, lower
+    case, "" when absent) and the body (at most the cap)."""
+
+    status: int
+    media_type: str
+    body: bytes
+
+
 def get(url: str, *, deadline_seconds: float, max_bytes: int, tls: ssl.SSLContext | None = None,
         user_agent: str = DEFAULT_USER_AGENT) -> bytes:
     """GET ``url`` and return the body of a 200 answer, all within ``deadline_seconds`` and at most ``max_bytes``.
     Raises :class:`FetchError`."""
+    return _exchange(url, deadline_seconds, max_bytes, tls, user_agent, only_200=True).body
+
+
+def fetch(url: str, *, deadline_seconds: float, max_bytes: int, tls: ssl.SSLContext | None = None,
+          user_agent: str = DEFAULT_USER_AGENT) -> Answer:
+    """GET ``url`` with the same deadline, cap, TLS and no-redirect rules as :func:`get`, but any status is an
+    :class:`Answer` (the readiness probe judges 403s and media types). Raises :class:`FetchError` when no complete
+    answer came."""
+    return _exchange(url, deadline_seconds, max_bytes, tls, user_agent, only_200=False)
+
+
+def _exchange(url: str, deadline_seconds: float, max_bytes: int, tls: ssl.SSLContext | None, user_agent: str, *,
+              only_200: bool) -> Answer:
     deadline = time.monotonic() + deadline_seconds
     parts = urlsplit(url)
     try:
@@ -127,19 +153,52 @@ def get(url: str, *, deadline_seconds: float, max_bytes: int, tls: ssl.SSLContex
         response = http.client.HTTPResponse(cast(socket.socket, _DeadlineReader(sock, deadline)))
         try:
             response.begin()
-            if response.status != 200:
+            if only_200 and response.status != 200:
                 raise FetchError(f"HTTP {response.status}")
             if response.length is not None and response.length > max_bytes:
                 raise FetchError(f"body over {max_bytes} bytes")
             body = response.read(max_bytes + 1)
+            media_type = (response.getheader("Content-Type") or "").split(";", 1)[0].strip().lower()
+            status = response.status
         finally:
             response.close()
         if len(body) > max_bytes:
             raise FetchError(f"body over {max_bytes} bytes")
-        return body
+        return Answer(status, media_type, body)
     except FetchError:
         raise
     except (OSError, http.client.HTTPException, UnicodeError) as exc:
+        raise FetchError(_reason(exc)) from None
+    finally:
+        sock.close()
+
+
+#: OpenSSL's X509_V_ERR_CERT_HAS_EXPIRED: the one verification failure told apart (the probe's TLS expiry check).
+_CERT_HAS_EXPIRED: Final = 10
+
+
+def peer_certificate(host: str, port: int, *, deadline_seconds: float,
+                     tls: ssl.SSLContext | None = None) -> dict[str, Any]:
+    """The verified certificate ``host:port`` presents (``ssl.SSLSocket.getpeercert()``), the TCP connect and the
+    TLS handshake within ``deadline_seconds``. Raises :class:`FetchError` (``TLS certificate expired`` when that is
+    why verification failed)."""
+    deadline = time.monotonic() + deadline_seconds
+    try:
+        sock = _connect(host, port, deadline)
+    except OSError as exc:
+        raise FetchError(_reason(exc)) from None
+    try:
+        sock.settimeout(_remaining(deadline))
+        with (tls or default_tls()).wrap_socket(sock, server_hostname=host) as wrapped:
+            cert = wrapped.getpeercert()
+        if not cert:
+            raise FetchError("no certificate presented")
+        return cert
+    except ssl.SSLCertVerificationError as exc:
+        if exc.verify_code == _CERT_HAS_EXPIRED:
+            raise FetchError("TLS certificate expired") from None
+        raise FetchError(_reason(exc)) from None
+    except OSError as exc:
         raise FetchError(_reason(exc)) from None
     finally:
         sock.close()

@@ -6,7 +6,8 @@ its own rules without importing ``readiness``; it is re-exported here. The same 
 the CrossGuard policy pack (``policy/``) and, where they concern live endpoints, the live check.
 
 Order: the client-secret and state rules (``readiness/rules/secrets.py``), then each registered IdP's rules in
-the registry's order (``components/idps``), then the customers API's (``readiness/rules/api.py``). No list of
+the registry's order (``components/idps``), then the customers API's (``readiness/rules/api.py``), then the
+readiness probe's (``readiness/rules/probe.py``). No list of
 modules to keep in step: an IdP joins the checklist by joining the registry.
 
 Rules across stacks (FLEET-*: one institution code, custom domain, physical name, Plaid client or consistency-key
@@ -32,7 +33,7 @@ from components.checklist import (
     is_unknown,
     ok,
 )
-from readiness.rules import api, secrets
+from readiness.rules import api, probe, secrets
 
 __all__ = ["Context", "Finding", "Resource", "Result", "Rule", "SecretValue", "Status", "all_rules", "closest",
            "evaluate", "fail", "is_secret", "is_unknown", "ok"]
@@ -40,4 +41,4 @@ __all__ = ["Context", "Finding", "Resource", "Result", "Rule", "SecretValue", "S
 
 def all_rules() -> list[Rule]:
     """Every rule, in checklist order."""
-    return [*secrets.RULES, *(rule for idp in idps.IDPS for rule in idp.rules), *api.RULES]
+    return [*secrets.RULES, *(rule for idp in idps.IDPS for rule in idp.rules), *api.RULES, *probe.RULES]

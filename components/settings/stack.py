@@ -253,6 +253,13 @@ class Alarms(SettingsModel):
     latency_p99_ms: int = Field(default=1500, ge=50, le=29_000)
 
 
+class Probe(SettingsModel):
+    """The scheduled readiness probe (components/probe.py, docs/probe.md)."""
+
+    enabled: bool | None = Field(default=None, description="default: true in prod, false elsewhere")
+    interval_minutes: int = Field(default=15, ge=5, le=60, description="how often the probe runs")
+
+
 #: The IdP section: one of the registry's settings models, chosen by its ``idp`` (the discriminator). Type checkers
 #: see the base class (the union is built at run time from the registry); code narrows with isinstance.
 if TYPE_CHECKING:
@@ -280,6 +287,7 @@ class StackSettings(SettingsModel):
     allowlist: Allowlist = Field(default_factory=Allowlist)
     api: Api = Field(default_factory=Api)
     alarms: Alarms = Field(default_factory=Alarms)
+    probe: Probe = Field(default_factory=Probe)
     idp_settings: IdpSection = Field(description="the chosen IdP's section")
     #: The stack's ``aws:region`` (outside this project's namespace; parse_settings passes it in the
     #: validation context). Read it as :attr:`region`.
@@ -379,6 +387,11 @@ class StackSettings(SettingsModel):
     @property
     def is_prod(self) -> bool:
         return self.environment is Environment.PROD
+
+    @property
+    def probe_enabled(self) -> bool:
+        """Whether the readiness probe is declared: ``probe.enabled``, by default in prod only."""
+        return self.probe.enabled if self.probe.enabled is not None else self.is_prod
 
     @property
     def name_prefix(self) -> str:

@@ -1,6 +1,6 @@
 """Deterministic, verified build of the Lambda packages: /customers/current and the Cognito scope adapter.
 
-    python -m lambdas.build [--function customers_current|scope_adapter] [--arch arm64|x86_64]
+    python -m lambdas.build [--function customers_current|scope_adapter|readiness_probe] [--arch arm64|x86_64]
                             [--python 3.13] [--python-bin /path/to/python3.13]
     python -m lambdas.build --lock      # what `make lock-lambdas` runs after refreshing the requirements
     python -m lambdas.build --find-python   # the CPython 3.13 it would use (or why there is none)
@@ -48,6 +48,7 @@ from lambdas.build.base import (
     HANDLER,
     LOCK_FILE,
     PYTHON_ENV,
+    READINESS_PROBE,
     REQUIREMENTS,
     ROOT,
     SCOPE_ADAPTER,
@@ -65,7 +66,8 @@ from lambdas.build.interpreter import find_python
 from lambdas.build.verify import verify_package
 from lambdas.build.wheels import requirement_hashes, verified_wheels, wheel_contents
 
-__all__ = ["ARCHES", "CACHE_DIR", "CUSTOMERS", "FUNCTIONS", "HANDLER", "LOCK_FILE", "PYTHON_ENV", "REQUIREMENTS",
+__all__ = ["ARCHES", "CACHE_DIR", "CUSTOMERS", "FUNCTIONS", "HANDLER", "LOCK_FILE", "PYTHON_ENV", "READINESS_PROBE",
+           "REQUIREMENTS",
            "ROOT", "SCOPE_ADAPTER", "SOURCES", "ZIP_LEVEL", "BuildError", "BuildResult", "Function", "Interpreter",
            "build_function", "build_package", "cache_key", "compile_sources", "dependency_digest", "find_python",
            "main", "requirement_hashes", "verified_wheels", "verify_package", "wheel_contents", "write_lock"]

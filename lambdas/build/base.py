@@ -46,7 +46,11 @@ CUSTOMERS: Final = Function("customers_current", HANDLER, REQUIREMENTS, SOURCES)
 SCOPE_ADAPTER: Final = Function(
     "scope_adapter", "lambdas.scope_adapter.handler.handler", ROOT / "lambdas" / "scope_adapter" / "requirements.txt",
     ("lambdas/__init__.py", "lambdas/http.py", "lambdas/scope_adapter", "plaid_contract"))
-FUNCTIONS: Final = {f.name: f for f in (CUSTOMERS, SCOPE_ADAPTER)}
+READINESS_PROBE: Final = Function(
+    "readiness_probe", "lambdas.readiness_probe.handler.handler",
+    ROOT / "lambdas" / "readiness_probe" / "requirements.txt",
+    ("lambdas/__init__.py", "lambdas/http.py", "lambdas/oidc_checks", "lambdas/readiness_probe", "plaid_contract"))
+FUNCTIONS: Final = {f.name: f for f in (CUSTOMERS, SCOPE_ADAPTER, READINESS_PROBE)}
 
 
 @dataclass(frozen=True)

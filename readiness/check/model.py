@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Final
 
 import plaid_contract as plaid
+from lambdas.oidc_checks.model import Finding
 
 #: Tolerance on the access-token lifetime and clock skew when verifying tokens.
 LIFETIME_TOLERANCE_SECONDS: Final = 60
@@ -74,3 +75,8 @@ def warned(detail: str) -> Outcome:
 
 def skipped(reason: str, *, for_lack_of_input: bool = False) -> Outcome:
     return Outcome(CheckStatus.SKIP, reason, for_lack_of_input)
+
+
+def outcome(found: Finding) -> Outcome:
+    """A finding of the shared checks (lambdas/oidc_checks/) as this command's outcome."""
+    return Outcome(CheckStatus(found.status.value), found.detail)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, NoReturn
 
+from lambdas.oidc_checks.discovery import OIDC_DISCOVERY_SUFFIX
 from readiness.check import client_secret
 from readiness.check.errors import UsageError
 from readiness.check.loopback import HOST_NAMES
@@ -26,7 +27,6 @@ DEFAULT_LOGIN_TIMEOUT: Final = 300
 DEFAULT_TIMEOUT: Final = 10
 MAX_LOGIN_TIMEOUT: Final = 3600
 MAX_TIMEOUT: Final = 120
-OIDC_DISCOVERY_SUFFIX: Final = "/.well-known/openid-configuration"
 WELL_KNOWN: Final = "/.well-known/"
 #: Where ``--stack NAME`` looks for ``pulumi stack output --json -s NAME`` by default (see docs/check.md).
 STACK_OUTPUTS: Final = "stacks/{stack}.outputs.json"

@@ -13,30 +13,15 @@ import jwt
 
 import plaid_contract as plaid
 from lambdas.customers_current.verifier import ASYMMETRIC
+from lambdas.oidc_checks.keys import rsa_bits, signing_keys
+from lambdas.oidc_checks.model import ELLIPSIS, KID_SHOWN, count, shown, shown_kid
 from readiness.check.model import CheckStatus
+
+__all__ = ["ELLIPSIS", "KID_SHOWN", "LEEWAY_SECONDS", "b64url_json", "count", "jwt_parts", "rsa_bits", "shown",
+           "shown_kid", "signing_keys", "sub_shape", "tampered", "verify"]
 
 #: Clock skew allowed when verifying tokens.
 LEEWAY_SECONDS: Final = 60
-#: Key ids longer than this are shown cut, with an explicit ellipsis.
-KID_SHOWN: Final = 100
-ELLIPSIS: Final = "..."
-
-
-def shown(value: Any, limit: int = 120) -> str:  # noqa: ANN401 - any JSON value
-    """A server-supplied JSON value as short text: a string cut at ``limit`` with an explicit ellipsis, a
-    number as written, anything else by its kind (never ``str()`` of a structure, which could be nested
-    thousands of levels deep)."""
-    if isinstance(value, str):
-        return value if len(value) <= limit else value[:max(limit - len(ELLIPSIS), 1)] + ELLIPSIS
-    if value is None or isinstance(value, bool | int | float):
-        text = json.dumps(value)
-        return text if len(text) <= limit else text[:limit - len(ELLIPSIS)] + ELLIPSIS
-    return "(a JSON array)" if isinstance(value, list) else "(a JSON object)"
-
-
-def count(n: int, noun: str) -> str:
-    """``1 key``, ``2 keys``."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def b64url_json(part: str) -> Any:  # noqa: ANN401 - any JSON
@@ -85,33 +70,6 @@ def sub_shape(sub: str) -> tuple[CheckStatus, str]:
             return CheckStatus.FAIL, f"sub looks like a phone number ({n} characters): PII that can change"
         return CheckStatus.WARN, f"sub is {n} digits only: make sure it is not a phone number"
     return CheckStatus.PASS, f"sub has {n} characters, not an email address or phone number"
-
-
-def signing_keys(jwks: dict[str, Any]) -> list[dict[str, Any]]:
-    keys = jwks.get("keys")
-    keys = [k for k in keys if isinstance(k, dict)] if isinstance(keys, list) else []
-
-    def verifies(key: dict[str, Any]) -> bool:
-        ops = key.get("key_ops")
-        return "key_ops" not in key or (isinstance(ops, list) and "verify" in ops)
-
-    return [k for k in keys if k.get("use", "sig") == "sig" and verifies(k)]
-
-
-def rsa_bits(key: dict[str, Any]) -> int:
-    n = key.get("n")
-    if not isinstance(n, str):
-        return 0
-    try:
-        raw = base64.urlsafe_b64decode(n + "=" * (-len(n) % 4))
-    except ValueError:
-        return 0
-    return int.from_bytes(raw, "big").bit_length()
-
-
-def shown_kid(kid: Any) -> str:  # noqa: ANN401 - any JSON value
-    """A key id in full up to KID_SHOWN characters, else cut with an explicit ellipsis."""
-    return shown(kid, KID_SHOWN) if kid not in (None, "") else "(none)"
 
 
 def verify(token: str, jwks: dict[str, Any] | None, **kwargs: Any) -> tuple[dict[str, Any] | None, str]:  # noqa: ANN401

@@ -44,7 +44,7 @@ def test_values_arrive_as_strings_like_the_cli_passes_them():
 def test_unknown_top_level_key():
     assert problems(settings_with(colour="blue")) == [
         f"{PROJECT}:colour: unknown key; valid keys are: alarms, allowlist, api, audience, auth0, clientSecret, "
-        "cognito, consistencyKey, environment, idp, institution, okta, redirectUris, scopes"]
+        "cognito, consistencyKey, environment, idp, institution, okta, probe, redirectUris, scopes"]
 
 
 def test_unknown_nested_key():
@@ -542,3 +542,13 @@ def test_lambda_timeout_says_why_it_stops_at_28():
         f"{PROJECT}:api.lambdaTimeoutSeconds: input should be less than or equal to 28; API Gateway (REST) ends "
         "every Lambda integration at 29 s, which leaves the Lambda 28 s at most to answer (with its own error, not a "
         "504)"]
+
+
+def test_probe_is_on_by_default_in_prod_only_and_its_interval_is_bounded():
+    assert make_settings().probe_enabled is False
+    assert make_settings(environment="prod").probe_enabled is True
+    assert make_settings(environment="prod", probe={"enabled": False}).probe_enabled is False
+    assert make_settings(probe={"enabled": True}).probe.interval_minutes == 15
+    for bad in (4, 61):
+        found = problems(settings_with(probe={"intervalMinutes": bad}))
+        assert len(found) == 1 and found[0].startswith(f"{PROJECT}:probe.intervalMinutes:")

@@ -37,6 +37,7 @@ SPEC_DIR = SHARED / "plaid-spec"
 #: Lambda's own runtime (`make test-lambda-313`: CPython 3.13 with exactly the Lambda's pinned dependencies and the
 #: test tools) leaves them out; the main run has them.
 NEEDS_HOST: tuple[str, ...] = ("test_contract.py", "test_cognito_e2e.py", "test_okta_e2e.py", "test_local_server.py",
+                               "test_readiness_probe.py",
                                "test_packaging.py")
 LAMBDA_RUNTIME_ONLY = importlib.util.find_spec("pulumi") is None
 collect_ignore = list(NEEDS_HOST) if LAMBDA_RUNTIME_ONLY else []

@@ -405,7 +405,8 @@ def test_each_function_has_its_own_cache_key_and_folder(adapter_builds):
 
 
 def test_unknown_function_is_refused():
-    with pytest.raises(build.BuildError, match="function must be one of customers_current, scope_adapter"):
+    with pytest.raises(build.BuildError,
+                       match="function must be one of customers_current, scope_adapter, readiness_probe"):
         build.build_function("nope")
 
 
@@ -415,3 +416,50 @@ def test_adapter_runtime_code_never_imports_pulumi():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pulumi', 'pulumi_aws', 'pydantic', 'jwt')))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# -- the readiness probe's package (same builder, its own requirements and sources) -------------------------
+
+
+@pytest.fixture(scope="module")
+def probe_builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[build.BuildResult, build.BuildResult]:
+    a = build.build_function("readiness_probe", "arm64", out_dir=tmp_path_factory.mktemp("pa"))
+    b = build.build_function(build.READINESS_PROBE, "arm64", out_dir=tmp_path_factory.mktemp("pb"))
+    return a, b
+
+
+def test_probe_builds_are_byte_identical(probe_builds):
+    a, b = probe_builds
+    assert a.zip_path.read_bytes() == b.zip_path.read_bytes() and a.sha256_base64 == b.sha256_base64
+    assert a.zip_path.name == "readiness_probe.zip" and a.python.startswith("3.13.")
+    assert a.zip_path.parent.name.startswith("readiness_probe-arm64-py3.13.")
+
+
+def test_probe_package_ships_the_shared_checks_and_no_iac_with_bytecode(probe_builds):
+    names = zipfile.ZipFile(probe_builds[0].zip_path).namelist()
+    for needed in ("lambdas/__init__.py", "lambdas/readiness_probe/handler.py", "lambdas/readiness_probe/checks.py",
+                   "lambdas/oidc_checks/discovery.py", "lambdas/oidc_checks/keys.py", "lambdas/oidc_checks/rotation.py",
+                   "lambdas/oidc_checks/__pycache__/keys.cpython-313.pyc", "lambdas/http.py",
+                   "lambdas/readiness_probe/__pycache__/handler.cpython-313.pyc",
+                   "plaid_contract/__init__.py", "aws_lambda_powertools/__init__.py"):
+        assert needed in names
+    assert names == sorted(names)
+    assert not any(n.startswith(("lambdas/customers_current/", "lambdas/scope_adapter/", "jwt/", "cryptography/",
+                                 "boto3/", "botocore/", "pulumi", "components/", "readiness/")) for n in names)
+    assert len([n for n in names if n.endswith(".pyc")]) == len([n for n in names if n.endswith(".py")])
+    assert build.READINESS_PROBE.handler == "lambdas.readiness_probe.handler.handler"
+
+
+def test_cpython_313_imports_the_probe_from_its_bytecode_without_boto3_or_iac(probe_builds, interp, tmp_path):
+    """Extracted as Lambda runs it; boto3 is the runtime's and is imported only when SSM is first used."""
+    folder = tmp_path / "task"
+    zipfile.ZipFile(probe_builds[0].zip_path).extractall(folder)
+    code = ("import sys, json; import lambdas.readiness_probe.handler\n"
+            "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'pulumi', 'pulumi_aws', 'pydantic', 'jwt', 'cryptography', 'boto3', 'components', 'readiness'})))\n")
+    environ = {"PATH": os.environ.get("PATH", ""), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(folder),
+               "PROBE_DISCOVERY_URL": "https://i.example/.well-known/openid-configuration",
+               "PROBE_STATE_PARAMETER": "/p/kids"}
+    out = subprocess.run([interp.path, "-c", code], env=environ,
+                         capture_output=True, text=True, check=True, timeout=60)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
