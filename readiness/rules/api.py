@@ -343,7 +343,7 @@ def _least_privilege(ctx: Context) -> Finding:
             problems.append(f"{pol.name}: policy is not JSON")
             continue
         problems += [f"{pol.name}: {w}" for w in _wildcards(doc)]
-        actions = sorted({a for st in doc.get("Statement", []) for a in
+        actions = sorted({a for st in statements(doc) for a in
                           (st.get("Action") if isinstance(st.get("Action"), list) else [st.get("Action")])})
         if any(not str(a).startswith("logs:") for a in actions):
             problems.append(f"{pol.name}: actions beyond writing logs: {', '.join(map(str, actions))}")
