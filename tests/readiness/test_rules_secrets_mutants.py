@@ -119,8 +119,9 @@ def test_exempt_takes_the_first_operator_that_names_the_principal():
     assert s._exempt(st) == [READER]
 
 
-@pytest.mark.parametrize(("arn", "exact"), [(READER, True), ("", False), ("  ", False),
-                                            ("arn:aws:iam::1:role/*", False), ("arn:aws:iam::1:role/r?", False)])
+@pytest.mark.parametrize(("arn", "exact"), [
+    (READER, True), ("arn:aws:iam::123456789012:role/XRayReader", True),  # any letter but the wildcards
+    ("", False), ("  ", False), ("arn:aws:iam::1:role/*", False), ("arn:aws:iam::1:role/r?", False)])
 def test_exact_arns_have_no_wildcard_and_are_not_blank(arn, exact):
     assert s._exact(arn) is exact
 
