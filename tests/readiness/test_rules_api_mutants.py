@@ -257,7 +257,8 @@ def test_no_subscriber_in_prod_says_nobody_would_be_told():
     prod = subscriber_row(t, error_alarm(deps=[t.urn]), environment="prod")
     dev = subscriber_row(t, error_alarm(deps=[t.urn]), environment="dev")
     assert prod.status is dev.status is Status.FAIL
-    assert prod.reason.startswith("In prod nobody would be told") and not dev.reason.startswith("In prod")
+    assert prod.reason.startswith("In prod nobody would be told that Plaid's calls fail. Set alarms.email")
+    assert dev.reason.startswith("Set alarms.email")
 
 
 def test_no_alarm_topic_fails_the_subscriber_row():
@@ -355,3 +356,11 @@ def test_an_environment_without_secrets_passes(environment):
         "variables-unknown"])
 def test_a_secret_or_an_unknown_environment_fails(environment):
     assert env_row(environment) is Status.FAIL
+
+
+@pytest.mark.parametrize("first", [SecretValue({"variables": {}}), UNKNOWN], ids=["secret", "unknown"])
+def test_every_lambda_is_judged_after_one_whose_environment_is_secret_or_unknown(first):
+    fns = [res(a.FUNCTION, "first", {"environment": first}),
+           res(a.FUNCTION, "second", {"environment": {"variables": {"DB_PASSWORD": "x"}}})]
+    finding = a._no_secret_env(Context(fns, "dev"))
+    assert finding.status is Status.FAIL and finding.declared.endswith("; second: DB_PASSWORD")
