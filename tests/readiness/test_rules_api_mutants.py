@@ -364,3 +364,34 @@ def test_every_lambda_is_judged_after_one_whose_environment_is_secret_or_unknown
            res(a.FUNCTION, "second", {"environment": {"variables": {"DB_PASSWORD": "x"}}})]
     finding = a._no_secret_env(Context(fns, "dev"))
     assert finding.status is Status.FAIL and finding.declared.endswith("; second: DB_PASSWORD")
+
+
+def test_least_privilege_judges_every_policy_after_one_it_cannot_read():
+    for unreadable in (UNKNOWN, "{not json"):
+        first = res(a.ROLE_POLICY, "first", {"policy": unreadable})
+        second = res(a.ROLE_POLICY, "second", {"policy": role_policy({**LOGS, "Action": "s3:*"})})
+        finding = a._least_privilege(Context([res(a.ROLE, "role"), first, second], "dev"))
+        assert finding.status is Status.FAIL and "second: Action s3:*" in finding.declared
+
+
+def test_least_privilege_reads_a_single_action_string():
+    one = {**LOGS, "Action": "logs:PutLogEvents"}
+    assert least(res(a.ROLE_POLICY, "p", {"policy": role_policy(one)})) is Status.PASS
+    assert least(res(a.ROLE_POLICY, "p", {"policy": role_policy({**one, "Action": "s3:GetObject"})})) is Status.FAIL
+
+
+def test_extra_ranges_are_all_judged_after_an_entry_that_is_not_a_cidr():
+    ipset = res(a.IP_SET, "extra", {"addresses": ["not-a-cidr", "10.0.0.0/8"]})
+    finding = a._extra_ranges(Context([ipset], "dev"))
+    assert finding.status is Status.FAIL and "10.0.0.0/8" in finding.declared
+
+
+@pytest.mark.parametrize(("arn", "status"), [
+    ("/stages/v1", Status.FAIL),  # no REST API before the stage
+    ("a/stages/v1", Status.PASS),
+    ("arn:aws:apigateway:us-east-1::/restapis/a1/stages/v1", Status.PASS),
+])
+def test_an_association_names_a_stage_only_after_its_api(arn, status):
+    acl = res(a.WEB_ACL, "acl")
+    assoc = res(a.ASSOCIATION, "assoc", {"resourceArn": arn})
+    assert a._waf_attached(Context([acl, assoc, res(a.STAGE, "stage")], "dev")).status is status
