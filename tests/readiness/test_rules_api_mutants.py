@@ -395,3 +395,11 @@ def test_an_association_names_a_stage_only_after_its_api(arn, status):
     acl = res(a.WEB_ACL, "acl")
     assoc = res(a.ASSOCIATION, "assoc", {"resourceArn": arn})
     assert a._waf_attached(Context([acl, assoc, res(a.STAGE, "stage")], "dev")).status is status
+
+
+def test_the_topics_own_policy_is_judged_after_another_topics_policy():
+    t = res(a.TOPIC, "alarms")
+    other = res(a.TOPIC_POLICY, "other", {"policy": publish_policy()}, deps=["urn:pulumi:dev::p::other-topic"])
+    mine = res(a.TOPIC_POLICY, "mine", {"policy": publish_policy(effect="Deny")}, deps=[t.urn])
+    why = a._cloudwatch_can_use(Context([t, other, mine], "dev"), t)
+    assert why is not None and "does not let cloudwatch.amazonaws.com publish" in why
