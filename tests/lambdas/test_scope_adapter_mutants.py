@@ -112,8 +112,9 @@ def test_a_trailing_slash_reaches_the_same_route(cognito: Upstream, path: str):
     assert resp["statusCode"] == 302 and resp["headers"]["Location"] == f"{AUTHORIZE}?state=s"
 
 
-@pytest.mark.parametrize("path", [None, 7, ["/oauth2/authorize"]])
-def test_a_path_that_is_not_text_is_a_404(cognito: Upstream, path: Any):
+@pytest.mark.parametrize("path", [None, 7, ["/oauth2/authorize"], names.AUTHORIZE_PATH + "X",
+                                  names.AUTHORIZE_PATH + " "])
+def test_a_path_that_is_not_text_or_not_a_route_is_a_404(cognito: Upstream, path: Any):
     assert adapter.handler({"path": path, "httpMethod": "GET"}, None) == error(404, "not_found", "no such resource")
 
 
@@ -196,6 +197,7 @@ def test_each_request_logs_its_outcome_status_path_and_request_id(cognito: Upstr
     (lambda: get(names.AUTHORIZE_PATH, raw="a=b"), "redirect"),
     (lambda: get(names.DISCOVERY_PATH), "discovery"),
     (lambda: get(names.AUTHORIZE_PATH, method="PUT"), "method_not_allowed"),
+    (lambda: get("/nope"), "not_found"),
 ])
 def test_each_outcome_is_logged_by_name(cognito: Upstream, records, call, outcome):
     call()
@@ -258,4 +260,5 @@ def test_the_cooldown_logs_why_it_answers_at_once(cognito: Upstream, records):
     get(names.DISCOVERY_PATH)
     get(names.DISCOVERY_PATH)
     assert reasons(records) == ["HTTP 500", "cooling down after a failed fetch"]
+    assert [r["outcome"] for r in read(records) if r["message"] == "scope-adapter"] == ["upstream_unavailable"] * 2
     assert cognito.hits == 1
