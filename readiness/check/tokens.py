@@ -105,7 +105,8 @@ def verify(token: str, jwks: dict[str, Any] | None, **kwargs: Any) -> tuple[dict
             return None, "expired"
         except jwt.MissingRequiredClaimError as exc:
             return None, f"no {exc.claim} claim"
-        except (jwt.PyJWKError, jwt.InvalidTokenError, ValueError, TypeError, RecursionError) as exc:
+        except (jwt.PyJWKError, jwt.InvalidKeyError, jwt.InvalidTokenError, ValueError, TypeError,
+                RecursionError) as exc:
             why = f"does not verify ({type(exc).__name__})"
             continue
         return claims, note
