@@ -22,8 +22,9 @@ KMS_DELETION_DAYS: Final = {Environment.DEV: 7, Environment.STAGING: 7, Environm
 
 def child(parent: pulumi.Resource, *, stateful: bool = False, protect: bool = False,
           depends_on: Sequence[pulumi.Resource] | None = None,
-          additional_secret_outputs: list[str] | None = None) -> pulumi.ResourceOptions:
+          additional_secret_outputs: list[str] | None = None,
+          ignore_changes: list[str] | None = None) -> pulumi.ResourceOptions:
     """Options for a component's child. ``protect`` applies only to stateful children, so protecting a
     prod stack never freezes a stateless Lambda or stage."""
     return pulumi.ResourceOptions(parent=parent, protect=bool(stateful and protect), depends_on=depends_on,
-                                  additional_secret_outputs=additional_secret_outputs)
+                                  additional_secret_outputs=additional_secret_outputs, ignore_changes=ignore_changes)
