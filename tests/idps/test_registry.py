@@ -15,7 +15,7 @@ import pytest
 from components import idps
 from components.checklist import Rule
 from readiness.checklist import all_rules
-from readiness.rules import api, secrets
+from readiness.rules import api, probe, secrets
 from tests.harness import ROOT
 
 #: Where code must not name an IdP (outside each IdP's own package).
@@ -127,7 +127,7 @@ def test_each_idps_rules_are_its_own_and_the_checklist_order_comes_from_the_regi
     for idp in idps.IDPS:
         assert idp.rules and all(isinstance(r, Rule) for r in idp.rules)
         assert all(r.id.startswith(f"{idp.name.upper()}-") for r in idp.rules)
-    expected = [*secrets.RULES, *(r for idp in idps.IDPS for r in idp.rules), *api.RULES]
+    expected = [*secrets.RULES, *(r for idp in idps.IDPS for r in idp.rules), *api.RULES, *probe.RULES]
     assert all_rules() == expected
     ids = [r.id for r in all_rules()]
     assert len(ids) == len(set(ids))

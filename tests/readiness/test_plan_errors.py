@@ -53,7 +53,7 @@ def test_unknown_key(project):
     r = plan(project, GOOD + "  plaid-ready-idp:institutoin:\n    name: x\n")
     assert problem_lines(r) == [
         f"{P}:institutoin: unknown key; valid keys are: alarms, allowlist, api, audience, auth0, clientSecret, "
-        "cognito, consistencyKey, environment, idp, institution, okta, redirectUris, scopes"]
+        "cognito, consistencyKey, environment, idp, institution, okta, probe, redirectUris, scopes"]
     assert r.stderr.splitlines()[0] == "plaid-ready plan: stack 'bad' has invalid settings (1 problem):"
 
 
@@ -106,7 +106,7 @@ def test_several_problems_are_all_reported(project):
     r = plan(project, GOOD.replace("environment: dev", "environment: qa") + "  plaid-ready-idp:bogus: 1\n")
     assert problem_lines(r) == [
         f"{P}:bogus: unknown key; valid keys are: alarms, allowlist, api, audience, auth0, clientSecret, "
-        "cognito, consistencyKey, environment, idp, institution, okta, redirectUris, scopes",
+        "cognito, consistencyKey, environment, idp, institution, okta, probe, redirectUris, scopes",
         f"{P}:environment: input should be 'dev', 'staging' or 'prod'"]
 
 
