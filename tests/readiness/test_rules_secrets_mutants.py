@@ -361,3 +361,40 @@ def test_secret_policy_fails_on_each_policy_that_does_not_close(change):
 def test_secret_policy_judges_every_secret():
     other = res(s.SECRET, "other", {"kmsKeyId": KEY_ARN, "arn": "arn:aws:secretsmanager:us-east-1:1:secret:o"})
     assert verdict(policy_ctx(extra=[other])) is Status.FAIL  # the second secret has no resource policy
+
+
+def test_secret_store_names_every_secret_when_it_passes():
+    resources = [res(s.SECRET, "first", {"kmsKeyId": KEY_ARN}), res(s.SECRET, "second", {"kmsKeyId": KEY_ARN}),
+                 res(s.KMS_KEY, "key", {"enableKeyRotation": True}),
+                 res(s.SECRET_VERSION, "ver", {"secretString": SecretValue("x")})]
+    finding = s._secret_in_secrets_manager(Context(resources, "dev"))
+    assert finding.status is Status.PASS and finding.declared.startswith("Secrets Manager (first, second), ")
+
+
+def test_secret_policy_keeps_the_problems_of_an_earlier_secret():
+    first = res(s.SECRET, "first", {"kmsKeyId": KEY_ARN, "arn": "arn:aws:secretsmanager:us-east-1:1:secret:f"})
+    ctx = policy_ctx()
+    finding = s._secret_policies(Context([first, *ctx.resources], "dev"))
+    assert finding.status is Status.FAIL and finding.declared == "first: no resource policy"
+
+
+def test_secret_policy_judges_each_key_after_an_unreadable_one():
+    sec = res(s.SECRET, "sec", {"kmsKeyId": KEY_ARN, "arn": SECRET_ARN})
+    unreadable = res(s.KMS_KEY, "unreadable", {"policy": UNKNOWN})
+    opened = res(s.KMS_KEY, "opened", {"policy": json.dumps(doc(allow("kms:Decrypt", "*")))})
+    sec.dependencies = [unreadable.urn, opened.urn]
+    pol = res(s.SECRET_POLICY, "pol", {"policy": json.dumps(secret_policy()), "blockPublicPolicy": True},
+              deps=[sec.urn])
+    finding = s._secret_policies(Context([sec, unreadable, opened, pol], "dev"))
+    assert finding.status is Status.FAIL and "opened: allows kms:Decrypt to everyone" in finding.declared
+
+
+def test_secret_policy_judges_each_resource_policy_after_an_unreadable_one():
+    ctx = policy_ctx()
+    sec = next(r for r in ctx.resources if r.type == s.SECRET)
+    unreadable = res(s.SECRET_POLICY, "unreadable", {"policy": "{not json"}, deps=[sec.urn])
+    opened = res(s.SECRET_POLICY, "opened", {"policy": json.dumps(secret_policy()), "blockPublicPolicy": False},
+                 deps=[sec.urn])
+    kept = [r for r in ctx.resources if r.type != s.SECRET_POLICY]
+    finding = s._secret_policies(Context([*kept, unreadable, opened], "dev"))
+    assert finding.status is Status.FAIL and "opened: blockPublicPolicy is not true" in finding.declared
