@@ -283,11 +283,12 @@ class PlaidClientSecret(pulumi.ComponentResource):
         self.pending: aws.secretsmanager.SecretVersion | None = None
         if args.pending_secret is not None:
             # Phase 1: the next secret beside AWSCURRENT; `plaid-ready check --secret-stage AWSPENDING` reads it.
+            pending: pulumi.Output[str] = pulumi.Output.secret(pulumi.Output.json_dumps(
+                {"client_id": args.client_id, "client_secret": pulumi.Output.secret(args.pending_secret)}))
             self.pending = aws.secretsmanager.SecretVersion(
                 f"{name}-pending",
                 secret_id=self.secret.id,
-                secret_string=pulumi.Output.secret(pulumi.Output.json_dumps(
-                    {"client_id": args.client_id, "client_secret": pulumi.Output.secret(args.pending_secret)})),
+                secret_string=pending,
                 version_stages=[PENDING_STAGE],
                 opts=options.child(self),
             )

@@ -36,7 +36,7 @@ class SsmStore:
 
     def _ssm(self) -> Any:  # noqa: ANN401
         if self._client is None:
-            import boto3  # type: ignore[import-untyped]  # the Lambda runtime's; imported on first use
+            import boto3  # the Lambda runtime's; imported on first use
 
             self._client = boto3.client("ssm")
         return self._client
