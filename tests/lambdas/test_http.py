@@ -148,3 +148,39 @@ def test_both_lambdas_fetch_through_it(fetch, monkeypatch):
             adapter.fetch_json("https://cognito.example/.well-known/openid-configuration")
         assert calls == [("https://cognito.example/.well-known/openid-configuration", adapter.FETCH_DEADLINE_SECONDS,
                           adapter.MAX_DISCOVERY_BYTES)]
+
+
+# -- fetch: any status (the readiness probe), with the same deadline, cap and no redirect ---------------------
+
+
+def test_fetch_returns_any_status_with_its_media_type_and_never_follows_a_redirect(rsa):
+    with jwks_server(rsa) as srv:
+        ok = http.fetch(srv.url, deadline_seconds=2, max_bytes=64 * 1024)
+        srv.mode = "down"
+        down = http.fetch(srv.url, deadline_seconds=2, max_bytes=64 * 1024)
+        srv.mode = "redirect"
+        moved = http.fetch(srv.url, deadline_seconds=2, max_bytes=64 * 1024)
+        fetches = srv.fetches
+    assert (ok.status, ok.media_type) == (200, "application/json") and ok.body.startswith(b'{"keys": [')
+    assert (down.status, down.media_type, down.body) == (500, "", b"")
+    assert moved.status == 302 and fetches == 3  # the Location was not followed
+
+
+def test_fetch_keeps_the_cap_and_the_deadline(rsa):
+    with jwks_server(rsa) as srv:
+        srv.mode = "huge"
+        with pytest.raises(http.FetchError, match="^body over 1024 bytes$"):
+            http.fetch(srv.url, deadline_seconds=2, max_bytes=1024)
+        srv.mode, srv.drip_interval = "drip", 0.05
+        start = time.monotonic()
+        with pytest.raises(http.FetchError, match="^timed out$"):
+            http.fetch(srv.url, deadline_seconds=DEADLINE, max_bytes=1 << 20)
+        assert time.monotonic() - start < DEADLINE + MARGIN
+
+
+def test_peer_certificate_of_a_silent_peer_ends_at_the_deadline():
+    with silent_listener() as port:
+        start = time.monotonic()
+        with pytest.raises(http.FetchError, match="^timed out$"):
+            http.peer_certificate("127.0.0.1", port, deadline_seconds=DEADLINE)
+        assert time.monotonic() - start < DEADLINE + MARGIN
