@@ -403,3 +403,23 @@ def test_the_topics_own_policy_is_judged_after_another_topics_policy():
     mine = res(a.TOPIC_POLICY, "mine", {"policy": publish_policy(effect="Deny")}, deps=[t.urn])
     why = a._cloudwatch_can_use(Context([t, other, mine], "dev"), t)
     assert why is not None and "does not let cloudwatch.amazonaws.com publish" in why
+
+
+def test_an_error_alarm_is_one_on_exactly_errors_and_invocations():
+    queries = [{"id": "e", "metric": {"metricName": "Errors"}}, {"id": "i", "metric": {"metricName": "Invocations"}}]
+    alarm = res(a.ALARM, "exact", {"metricQueries": queries})
+    assert a._error_alarms(Context([alarm])) == [alarm]
+
+
+def test_the_error_alarm_row_names_each_topic_it_notifies():
+    t1, t2 = topic("a1", arn="arn:aws:sns:us-east-1:1:a1"), topic("a2", arn="arn:aws:sns:us-east-1:1:a2")
+    alarm = error_alarm(actions=("arn:aws:sns:us-east-1:1:a1",), deps=[t1.urn, t2.urn])
+    finding = a._error_alarm(Context([t1, t2, alarm], "dev"))
+    assert finding.status is Status.PASS and "notifies a1 (unencrypted), a2 (unencrypted), which" in finding.declared
+
+
+@pytest.mark.parametrize(("types", "applies"), [
+    ((a.REST_API,), True), ((a.FUNCTION,), True), ((a.REST_API, a.FUNCTION), True), ((a.TOPIC,), False), ((), False),
+])
+def test_the_api_rows_apply_wherever_the_rest_api_or_the_function_is_declared(types, applies):
+    assert a._on_api(Context([res(typ, f"r{i}") for i, typ in enumerate(types)])) is applies
