@@ -56,7 +56,8 @@ def test_facts_come_from_the_declared_resources(fleet: tuple[Path, list[str], di
     assert okta.tenant == "okta:i0001-prod.okta.com"
     assert okta.hostnames == ("login.i0001.example", "fdx.i0001.example")
     assert okta.api_names == ("i0001-prod-core-exchange",)
-    assert okta.function_names == ("i0001-prod-customers-current",)
+    # a prod stack runs the readiness probe by default (docs/probe.md): its function is a name the fleet must not share
+    assert set(okta.function_names) == {"i0001-prod-customers-current", "i0001-prod-readiness-probe"}
     assert okta.secret_names == ("plaid-ready-idp/i0001-prod/plaid-client",)
     assert okta.kms_aliases == ("alias/plaid-ready-idp/i0001-prod/plaid-client",)
     assert okta.client_names == ("Plaid (Institution 0001 Credit Union)",)
