@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import http.client
 import io
+import ipaddress
 import socket
 import ssl
 import time
@@ -67,6 +68,16 @@ class _DeadlineReader(io.RawIOBase):
 
 
 _default_tls: ssl.SSLContext | None = None
+
+
+def is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address: the one place plain ``http://`` is allowed (local runs and tests)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def default_tls() -> ssl.SSLContext:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from lambdas.customers_current import env
 from lambdas.customers_current.verifier import ASYMMETRIC, Policy
+from lambdas.http import is_loopback
 
 
 class ConfigError(Exception):
@@ -21,15 +21,6 @@ class Config:
     jwks_uri: str
     key_claim: str
     key_prefix: str
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def load(environ: Mapping[str, str]) -> Config:
@@ -48,7 +39,7 @@ def load(environ: Mapping[str, str]) -> Config:
     if not jwks_uri:
         problems.append(f"{env.JWKS_URI} is required")
     elif not parsed.hostname or not (
-            parsed.scheme == "https" or (parsed.scheme == "http" and _is_loopback(parsed.hostname))):
+            parsed.scheme == "https" or (parsed.scheme == "http" and is_loopback(parsed.hostname))):
         problems.append(f"{env.JWKS_URI} must be an https:// URL")
     if not client_id:
         problems.append(f"{env.TOKEN_CLIENT_ID} is required (Plaid's client id: tokens of any other client are "

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlsplit
 
+from lambdas.http import is_loopback
 from lambdas.readiness_probe import names
 
 #: An SSM parameter name: a path of letters, digits and ``_.-/`` (AWS: at most 1011 characters; ``aws``/``ssm``
@@ -42,15 +42,6 @@ class Config:
     api_mtls: bool = False
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _url(value: str, name: str, what: str, problems: list[str]) -> str | None:
     try:
         parts = urlsplit(value)
@@ -58,7 +49,7 @@ def _url(value: str, name: str, what: str, problems: list[str]) -> str | None:
         parts.port  # noqa: B018 - raises ValueError for a bad port
     except ValueError:
         host = None
-    if not host or not (parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(host))):
+    if not host or not (parts.scheme == "https" or (parts.scheme == "http" and is_loopback(host))):
         problems.append(f"{name} must be an https:// URL ({what})")
         return None
     if parts.username is not None or parts.password is not None or parts.fragment:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from lambdas.http import is_loopback
 from lambdas.scope_adapter import names
 
 
@@ -33,15 +33,6 @@ class Config:
         return self.public_base_url + names.AUTHORIZE_PATH
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _url(environ: Mapping[str, str], name: str, what: str, *, path_allowed: bool, problems: list[str]) -> str:
     value = (environ.get(name) or "").strip().rstrip("/")
     if not value:
@@ -54,7 +45,7 @@ def _url(environ: Mapping[str, str], name: str, what: str, *, path_allowed: bool
     except ValueError:
         problems.append(f"{name} must be an https:// URL ({what})")
         return ""
-    if not host or not (parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(host))):
+    if not host or not (parts.scheme == "https" or (parts.scheme == "http" and is_loopback(host))):
         problems.append(f"{name} must be an https:// URL ({what})")
     elif parts.username is not None or parts.query or parts.fragment or "?" in value or "#" in value:
         problems.append(f"{name} must have no user info, query or fragment")
