@@ -195,7 +195,10 @@ def test_the_comparison_comment_is_computed_by_the_default_branch_without_secret
     # comment: checks nothing out, runs nothing, says who computed it, gates with a commit status.
     assert not any(_uses(s, "actions/checkout") or "run" in s for s in comment["steps"])
     script = comment["steps"][-1]["with"]["script"]
-    assert "<!-- plaid-ready-compare stack=${stack} -->" in script
+    # One comment for the whole fleet, updated in place: a table of the stacks, then each stack's section.
+    assert "<!-- plaid-ready-compare fleet -->" in script and "stack=${stack}" not in script
+    assert "'| stack | result |'" in script and "<summary>${stack}: ${result}</summary>" in script
+    assert script.count("createComment(") == 1 and "updateComment" in script
     assert "pr.head.sha !== run.head_sha" in script
     assert "Computed by the default branch's plaid-ready" in script and "in a job without secrets" in script
     assert "createCommitStatus" in script and "context: `plaid-ready compare (${stack})`" in script
