@@ -176,3 +176,19 @@ def test_auth_method_names_at_most_ten():
     methods = [f"m{i:02d}" for i in range(12)]
     found = discovery.auth_method({"token_endpoint_auth_methods_supported": methods})
     assert found == fail(f"lists {', '.join(methods[:10])}; Plaid authenticates with client_secret_basic")
+
+
+def test_a_missing_issuer_is_named_once():
+    doc = {k: v for k, v in GOOD.items() if k != "issuer"}
+    assert discovery.fields(doc, OIDC_URL) == fail("missing issuer")
+
+
+def test_an_issuer_ending_in_x_is_compared_as_it_is():
+    issuer = "https://idp.example/tenantX"
+    assert discovery.fields({**GOOD, "issuer": issuer}, issuer + "/.well-known/openid-configuration").status \
+        is Status.PASS
+
+
+def test_a_long_endpoint_name_is_cut_at_60_characters():
+    name = "a" * 70 + "_endpoint"
+    assert discovery.https({name: "http://x"}) == fail(f"not https://: {'a' * 57}... = http://x")

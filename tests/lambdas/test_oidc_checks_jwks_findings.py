@@ -11,7 +11,7 @@ import base64
 import pytest
 
 from lambdas.oidc_checks import keys
-from lambdas.oidc_checks.model import Finding, Status
+from lambdas.oidc_checks.model import Finding, Status, skipped
 
 JSON = "application/json"
 ROTATION_NOTE = ("; two signing keys: during a rotation one signs and the other is the next (or previous) key, a "
@@ -147,3 +147,7 @@ def test_rsa_bits_reads_every_modulus_length(bits):
 @pytest.mark.parametrize("n", [None, 65537, "a", "!!!!"])
 def test_rsa_bits_of_an_unreadable_modulus_is_zero(n):
     assert keys.rsa_bits({"n": n}) == 0
+
+
+def test_a_skipped_finding_keeps_its_reason():
+    assert skipped("no jwks_uri") == Finding(Status.SKIP, "no jwks_uri")
