@@ -164,8 +164,8 @@ def run(group: Group, only: list[str]) -> bool:
     return True
 
 
-#: mutmut's message when the tests fail on the unmutated code. mutmut runs them in a forked child whose output it
-#: catches in memory (its CatchOutput), and that memory goes with the child: the message comes with no output at all.
+#: mutmut's message when the tests fail on the unmutated code. Under a fork server mutmut runs them in a forked child
+#: whose output it catches in memory (its CatchOutput); that memory goes with the child: the message comes alone.
 CLEAN_TEST_FAILED = "Failed to run clean test"
 
 
