@@ -95,8 +95,24 @@ def prepare(group: Group) -> Path:
            + "use_git_change_detection = false\n")
     target = work / "setup.cfg"
     if not target.exists() or target.read_text() != cfg:
+        # mutmut's incremental mode never mutates a file it already copied unmutated into mutants/ (it counts it
+        # "unmodified"): a file added to the group would silently stay unmutated. Start the group over instead.
+        if target.exists() and _only_mutate(target.read_text()) != group.mutate:
+            shutil.rmtree(work / "mutants", ignore_errors=True)
         target.write_text(cfg)
     return work
+
+
+def _only_mutate(cfg: str) -> list[str]:
+    """The files a group's setup.cfg names in ``only_mutate``."""
+    lines = cfg.splitlines()
+    at = lines.index("only_mutate =") + 1 if "only_mutate =" in lines else len(lines)
+    files = []
+    for line in lines[at:]:
+        if not line.startswith("    "):
+            break
+        files.append(line.strip())
+    return files
 
 
 _RESULT = re.compile(r"^\s+(\S+): (.+)$")

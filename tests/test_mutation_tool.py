@@ -1,5 +1,6 @@
-"""tools/mutation.py: when mutmut stops at "Failed to run clean test" (its output lost with the forked child that
-ran the tests), the same tests are run again as mutmut ran them and the failing test is named in the log."""
+"""tools/mutation.py (`make mutation`): when mutmut stops at "Failed to run clean test" (its output lost with the
+forked child that ran the tests), the same tests are run again as mutmut ran them and the failing test is named in
+the log; a group whose mutated files change starts over (mutmut would leave an added file unmutated)."""
 
 from __future__ import annotations
 
@@ -45,3 +46,19 @@ def test_mutmuts_clean_test_message_is_the_one_looked_for() -> None:
         pytest.skip("mutmut is not installed (make mutation installs it)")
     source = (Path(spec.origin).parent / "__main__.py").read_text()
     assert f'print("{mutation.CLEAN_TEST_FAILED}")' in source
+
+
+def test_a_group_whose_files_change_starts_over(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """mutmut never mutates a file it already copied unmutated: a file added to a group must not stay unmutated."""
+    monkeypatch.setattr(mutation, "WORK", tmp_path)
+    first = mutation.Group("demo", "a demo", ["lambdas/oidc_checks/model.py"], ["tests/x.py"], [], "fork", False)
+    work = mutation.prepare(first)
+    (work / "mutants").mkdir()
+    assert mutation._only_mutate((work / "setup.cfg").read_text()) == ["lambdas/oidc_checks/model.py"]
+    mutation.prepare(mutation.Group("demo", "a demo", first.mutate, ["tests/x.py", "tests/y.py"], [], "fork", False))
+    assert (work / "mutants").is_dir()  # new tests: mutmut itself starts over where it must
+    mutation.prepare(mutation.Group("demo", "a demo", [*first.mutate, "lambdas/oidc_checks/keys.py"], ["tests/x.py"],
+                                    [], "fork", False))
+    assert not (work / "mutants").exists()
+    assert mutation._only_mutate((work / "setup.cfg").read_text()) == [
+        "lambdas/oidc_checks/model.py", "lambdas/oidc_checks/keys.py"]
