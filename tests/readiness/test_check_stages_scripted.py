@@ -317,7 +317,7 @@ def test_without_an_access_token_only_the_refusal_without_a_token_runs(login_req
     skip = (CheckStatus.SKIP, "no access token (the login did not run or failed; see TOKEN-CLIENT-AUTH)")
     assert results(run) == {"API-CUSTOMERS-CURRENT": skip, "API-REJECTS-NO-TOKEN":
                             (CheckStatus.PASS, "no token: HTTP 401, code 602"), "API-REJECTS-BAD-TOKEN": skip}
-    assert run.results["API-CUSTOMERS-CURRENT"].for_lack_of_input is not login_requested
+    assert run.results["API-CUSTOMERS-CURRENT"].for_lack_of_input is (not login_requested)
     assert script.asked == [(API_URL, None)]
 
 
