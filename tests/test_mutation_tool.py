@@ -21,6 +21,7 @@ def group(tests: list[str]) -> mutation.Group:
     return mutation.Group("demo", "a demo", ["x.py"], tests, [], "fork", False)
 
 
+@pytest.mark.e2e  # runs pytest in a subprocess
 @pytest.mark.parametrize(("body", "code", "says"), [
     ("def test_the_planted_failure():\n    assert 1 == 2\n", 1, "the failure is in the log"),
     ("def test_fine():\n    assert True\n", 0, "the first run's output is lost"),
