@@ -19,6 +19,10 @@ from readiness.check.options import Options
 from readiness.check.run import Run
 from readiness.check.stages import login
 
+#: Each test takes well under a second; a mutant of the login's waiting loop that never ends is stopped sooner than by
+#: the suite's 120 s (pytest-timeout).
+pytestmark = pytest.mark.timeout(10)
+
 DOC = {"authorization_endpoint": "https://idp.example/authorize", "token_endpoint": "https://idp.example/token"}
 REDIRECT = "http://127.0.0.1:8765/callback"
 
@@ -165,8 +169,11 @@ def test_the_login_sends_the_authorize_url_and_keeps_the_callback_and_its_code(c
 
     def browser(url: str) -> None:
         opened.append(url)
+        me = threading.current_thread()
+        threads.append((me.name, me.daemon))
         listener.arrived.set()
 
+    threads: list[tuple[str, bool]] = []
     run = login_run(timeout=5)
     result, why = drive(run, listener, browser)
     assert (result, why) == (Callback("the-code", None), "")
@@ -175,6 +182,8 @@ def test_the_login_sends_the_authorize_url_and_keeps_the_callback_and_its_code(c
     assert run.state != run.nonce
     assert opened == [login.authorize_url(run, REDIRECT)]
     assert capsys.readouterr().err == f"authorize_url: {opened[0]}\n"
+    # the browser runs in its own named daemon thread: a browser that hangs never keeps the command alive
+    assert threads == [("plaid-ready-check-browser", True)]
 
 
 def test_an_error_callback_has_no_code_to_keep():
