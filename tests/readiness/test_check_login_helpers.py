@@ -13,7 +13,7 @@ import urllib.parse
 import pytest
 
 from readiness.check.http import Response
-from readiness.check.loopback import Callback, LoginCommandFailed
+from readiness.check.loopback import Callback, LoginCommand, LoginCommandFailed
 from readiness.check.model import CheckStatus, Outcome
 from readiness.check.options import Options
 from readiness.check.run import Run
@@ -69,6 +69,14 @@ def test_the_secret_is_never_sent_to_an_endpoint_that_is_not_https(key, value):
     doc = {**DOC, key: value}
     assert skip(login._gate(login_run(doc=doc))) == (
         CheckStatus.SKIP, f"{key} is missing or not https:// (the secret is never sent over plain http)", False)
+
+
+def test_without_a_refresh_token_the_rotation_check_says_why():
+    run = login_run()
+    assert skip(login._refresh_token(run)) == (
+        CheckStatus.SKIP, "no refresh token to refresh (see TOKEN-REFRESH-ISSUED)", False)
+    run.refresh_token = "r"
+    assert login._refresh_token(run) is None
 
 
 def test_without_tokens_the_token_checks_say_why():
@@ -225,3 +233,23 @@ def test_no_redirect_within_the_login_timeout():
     result, why = drive(login_run(timeout=0.3), listener, None)
     assert (result, why) == (None, f"no redirect to {REDIRECT} with this login's state within 0.3 s")
     assert listener.waits >= 3  # it waited in steps of at most 0.1 s
+
+
+class ScriptedCommand(LoginCommand):
+    """A login command that runs nothing: it returns (exit status 0) without the redirect, and records stop()."""
+
+    def __init__(self) -> None:
+        self.stopped = 0
+
+    def __call__(self, authorize_url: str) -> None:
+        return None
+
+    def stop(self) -> None:
+        self.stopped += 1
+
+
+def test_a_login_command_that_exits_0_without_the_redirect_is_named_and_stopped():
+    command = ScriptedCommand()
+    assert drive(login_run(timeout=5), Listener(), command) == (
+        None, f"the login command exited 0 without reaching {REDIRECT}")
+    assert command.stopped == 1
