@@ -68,6 +68,11 @@ def _lines(key: str, values: list[str]) -> str:
     return f"{key} =\n" + "".join(f"    {v}\n" for v in values)
 
 
+def pytest_args(group: Group) -> list[str]:
+    """The arguments mutmut adds to every pytest run of the group (setup.cfg's ``pytest_add_cli_args``)."""
+    return ["-p", "no:cacheprovider", "--capture=no"] + (["-p", "tools.mutation_cache"] if group.cache_programs else [])
+
+
 def prepare(group: Group) -> Path:
     """The group's work directory: symlinks to the repository's entries and mutmut's setup.cfg."""
     work = WORK / group.name
@@ -84,15 +89,30 @@ def prepare(group: Group) -> Path:
            + (_lines("do_not_mutate_patterns", group.skip) if group.skip else "")
            # --capture=no: mutmut runs pytest several times in one process; a Powertools Logger created during
            # one session would keep writing to that session's closed capture file. Tests use capfd where needed.
-           + _lines("pytest_add_cli_args", ["-p", "no:cacheprovider", "--capture=no"]
-                    + (["-p", "tools.mutation_cache"] if group.cache_programs else []))
+           + _lines("pytest_add_cli_args", pytest_args(group))
            + f"process_isolation = {group.isolation}\n"
            # The work directory sits inside the repository: git would answer for the repository, not for it.
            + "use_git_change_detection = false\n")
     target = work / "setup.cfg"
     if not target.exists() or target.read_text() != cfg:
+        # mutmut's incremental mode never mutates a file it already copied unmutated into mutants/ (it counts it
+        # "unmodified"): a file added to the group would silently stay unmutated. Start the group over instead.
+        if target.exists() and _only_mutate(target.read_text()) != group.mutate:
+            shutil.rmtree(work / "mutants", ignore_errors=True)
         target.write_text(cfg)
     return work
+
+
+def _only_mutate(cfg: str) -> list[str]:
+    """The files a group's setup.cfg names in ``only_mutate``."""
+    lines = cfg.splitlines()
+    at = lines.index("only_mutate =") + 1 if "only_mutate =" in lines else len(lines)
+    files = []
+    for line in lines[at:]:
+        if not line.startswith("    "):
+            break
+        files.append(line.strip())
+    return files
 
 
 _RESULT = re.compile(r"^\s+(\S+): (.+)$")
@@ -147,6 +167,8 @@ def run(group: Group, only: list[str]) -> bool:
         if mutmut(work, "run", "--max-children", JOBS, *only, env=env, stdout=out,
                   stderr=subprocess.STDOUT).returncode:
             print(f"    mutmut failed; its output is in {log.relative_to(ROOT)}", file=sys.stderr)
+            if CLEAN_TEST_FAILED in log.read_text(errors="replace"):
+                clean_test_again(group, work, env, out)
             return False
         if recheck:  # cached survivors: the tests may kill them now
             print(f"    re-testing {len(recheck)} mutants that survived the last run")
@@ -156,6 +178,27 @@ def run(group: Group, only: list[str]) -> bool:
                 return False
     report(work, {n: s for n, s in results(work).items() if selected(n, only)})
     return True
+
+
+#: mutmut's message when the tests fail on the unmutated code. Under a fork server mutmut runs them in a forked child
+#: whose output it catches in memory (its CatchOutput); that memory goes with the child: the message comes alone.
+CLEAN_TEST_FAILED = "Failed to run clean test"
+
+
+def clean_test_again(group: Group, work: Path, env: Mapping[str, str], out: IO[str]) -> None:
+    """Run mutmut's clean test again as mutmut runs it (its pytest arguments, in its copy of the tree, no mutant
+    active), with pytest's output appended to the log, so that the test that failed is named."""
+    args = (["--rootdir=.", "--tb=native", "-x", "-q", "-p", "no:randomly", "-p", "no:random-order"]
+            + group.tests + pytest_args(group))
+    out.write(f"\n--- {CLEAN_TEST_FAILED}: the same tests again, as mutmut ran them (in mutants/):\n"
+              f"python -m pytest {' '.join(args)}\n")
+    out.flush()
+    again = subprocess.run([sys.executable, "-m", "pytest", *args], cwd=work / "mutants", text=True,  # noqa: S603
+                           check=False, env={**env, "MUTANT_UNDER_TEST": ""}, stdout=out, stderr=subprocess.STDOUT)
+    print(f"    the clean test (the tests on the unmutated code) failed; run again, pytest exited {again.returncode}"
+          + (": the failure is in the log" if again.returncode else
+             " this time (a test that fails only sometimes, e.g. under load?): the first run's output is lost"),
+          file=sys.stderr)
 
 
 def selected(name: str, only: list[str]) -> bool:
