@@ -205,3 +205,34 @@ def event(token_value: str | None = None, *, method: str = "GET", path: str = "/
         h["Authorization"] = f"Bearer {token_value}"
     return {"resource": path, "path": path, "httpMethod": method, "headers": h,
             "requestContext": {"requestId": "apigw-req-1"}, "body": None, "isBase64Encoded": False}
+
+
+@contextmanager
+def recording_server(body: bytes) -> Iterator[tuple[str, list[str | None]]]:
+    """A loopback HTTP server answering every GET with 200 and ``body``; yields its base URL and the User-Agent
+    of each request it saw. Stopped (and its thread joined) on exit."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[str | None] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            seen.append(self.headers.get("User-Agent"))
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from lambdas.scope_adapter import handler as adapter
 from lambdas.scope_adapter import names
+from tests.lambdas.idp import recording_server
 from tests.lambdas.test_scope_adapter import AUTHORIZE, PUBLIC, Upstream, cognito_metadata, env, get, upstream_server
 
 JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store"}
@@ -154,29 +153,8 @@ def test_rest_single_value_parameters_are_used_without_the_multi_value_map(cogni
 
 
 def test_the_discovery_fetch_names_the_adapter_as_its_user_agent():
-    seen: list[str | None] = []
-
-    class H(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            seen.append(self.headers.get("User-Agent"))
-            body = b"{}"
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), H)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
-        assert adapter.fetch_json(f"http://127.0.0.1:{server.server_address[1]}/x") == {}
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with recording_server(b"{}") as (base, seen):
+        assert adapter.fetch_json(f"{base}/x") == {}
     assert seen == [adapter.USER_AGENT]
 
 

@@ -4,16 +4,13 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 from jwt.exceptions import PyJWKClientError
 
 from lambdas.customers_current import verifier
-from tests.lambdas.idp import AUDIENCE, CLIENT_ID, ISSUER, jwks_server, rsa_key, token
+from tests.lambdas.idp import AUDIENCE, CLIENT_ID, ISSUER, jwks_server, recording_server, rsa_key, token
 
 
 def policy() -> verifier.Policy:
@@ -61,28 +58,7 @@ def test_an_unknown_kid_past_the_max_age_while_the_idp_is_down_counts_one_stale_
 
 def test_the_jwks_fetch_names_the_lambda_as_its_user_agent():
     key = rsa_key()
-    seen: list[str | None] = []
-    body = json.dumps({"keys": [key.jwk()]}).encode()
-
-    class H(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            seen.append(self.headers.get("User-Agent"))
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), H)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
-        client = verifier.JwksClient(f"http://127.0.0.1:{server.server_address[1]}/jwks")
+    with recording_server(json.dumps({"keys": [key.jwk()]}).encode()) as (base, seen):
+        client = verifier.JwksClient(f"{base}/jwks")
         assert verifier.verify(token(key), client, policy())["client_id"] == CLIENT_ID
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
     assert seen == ["plaid-ready-idp customers-current"]
