@@ -2,7 +2,7 @@
 
 Used by the customers Lambda's JWKS fetch (lambdas/customers_current/verifier.py), the scope adapter's discovery
 fetch (lambdas/scope_adapter/handler.py) and the readiness probe (lambdas/readiness_probe/, :func:`fetch`: any
-status). Standard library only (it ships in both packages, lambdas/build.py).
+status). Standard library only (it ships in every Lambda package, lambdas/build/).
 
 - **One deadline** covers the TCP connect (every address tried), the TLS handshake, sending the request, the status
   line, the headers and the body: each step waits at most what is left of it, so a peer that drips bytes (a byte

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from readiness.check.output import terminal_safe
 from readiness.exit_codes import ExitCode
 
 SUFFIX = ".outputs.json"
@@ -68,7 +69,9 @@ def to_text(results: Sequence[StackCheck]) -> str:
     lines = [f"Live check of {len(results)} stacks: {len(results) - len(bad)} without a failing check, "
              f"{len(bad)} not ready or not checked", ""]
     header = ("STACK", "VERDICT", "FAILED CHECKS / ERROR")
-    rows = [(r.stack, r.verdict, ", ".join(r.failed) or r.error or "-") for r in results]
+    # The child's stderr and report are printed only through the check's own escaping (terminal_safe).
+    rows = [(r.stack, terminal_safe(r.verdict), terminal_safe(", ".join(r.failed) or r.error or "-"))
+            for r in results]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(2)]
     lines += ["  ".join((row[0].ljust(widths[0]), row[1].ljust(widths[1]), row[2])) for row in [header, *rows]]
     lines += ["", "Only the non-interactive stages ran (no login): check each stack's login with "

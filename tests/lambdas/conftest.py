@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from lambdas.customers_current import verifier
-from tests.lambdas.idp import JwksServer, Key, ec_key, env, jwks_server, rsa_key
+from tests.lambdas.idp import JwksServer, Key, captured_logs, ec_key, env, jwks_server, rsa_key
 
 
 def _import_handler() -> ModuleType:
@@ -85,13 +85,8 @@ class LogLines:
 
 @pytest.fixture
 def logs(capfd: pytest.CaptureFixture[str]) -> Iterator[LogLines]:
-    buffer = io.StringIO()
-    handler = lambda_handler.logger.registered_handler
-    previous = handler.setStream(buffer)
-    try:
+    with captured_logs(lambda_handler.logger) as buffer:
         yield LogLines(capfd, buffer)
-    finally:
-        handler.setStream(previous)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ with a self-signed certificate) on 127.0.0.1 that counts fetches and can rotate 
 from __future__ import annotations
 
 import datetime
+import io
 import ipaddress
 import json
 import ssl
@@ -236,3 +237,16 @@ def recording_server(body: bytes) -> Iterator[tuple[str, list[str | None]]]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@contextmanager
+def captured_logs(logger: Any) -> Iterator[io.StringIO]:
+    """Point a Powertools ``Logger``'s handler at a fresh buffer (one JSON object a line) for the block, then
+    back at its previous stream."""
+    buffer = io.StringIO()
+    log_handler = logger.registered_handler
+    previous = log_handler.setStream(buffer)
+    try:
+        yield buffer
+    finally:
+        log_handler.setStream(previous)

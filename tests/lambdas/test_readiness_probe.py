@@ -30,6 +30,7 @@ moto = pytest.importorskip("moto")
 
 from lambdas.readiness_probe import checks, config, handler, names  # noqa: E402
 from tests.lambdas import oidc  # noqa: E402
+from tests.lambdas.idp import captured_logs  # noqa: E402
 
 PARAMETER = "/plaid-ready/fpb-prod/readiness-probe/kids"
 DAY = datetime.timedelta(days=1)
@@ -190,13 +191,8 @@ class Output:
 
 @pytest.fixture
 def out(capsys: pytest.CaptureFixture[str]) -> Iterator[Output]:
-    buffer = io.StringIO()
-    log_handler = handler.logger.registered_handler
-    previous = log_handler.setStream(buffer)
-    try:
+    with captured_logs(handler.logger) as buffer:
         yield Output(capsys, buffer)
-    finally:
-        log_handler.setStream(previous)
 
 
 def emf(lines: list[dict[str, Any]]) -> dict[str, float]:

@@ -22,6 +22,7 @@ import pytest
 import plaid_contract as plaid
 from lambdas.scope_adapter import handler as adapter
 from lambdas.scope_adapter import names
+from tests.lambdas.idp import captured_logs
 
 UPSTREAM = "https://fpb-login.auth.us-east-1.amazoncognito.com"
 PUBLIC = "https://auth.firstplatypus.example"
@@ -117,13 +118,8 @@ def upstream_server() -> Iterator[Upstream]:
 @pytest.fixture
 def logs() -> Iterator[io.StringIO]:
     """The adapter's log lines (the Powertools Logger's stream)."""
-    buffer = io.StringIO()
-    handler = adapter.logger.registered_handler
-    previous = handler.setStream(buffer)
-    try:
+    with captured_logs(adapter.logger) as buffer:
         yield buffer
-    finally:
-        handler.setStream(previous)
 
 
 def env(issuer: str, upstream: str = UPSTREAM, public: str = PUBLIC) -> dict[str, str]:

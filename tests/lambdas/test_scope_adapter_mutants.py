@@ -17,7 +17,7 @@ import pytest
 
 from lambdas.scope_adapter import handler as adapter
 from lambdas.scope_adapter import names
-from tests.lambdas.idp import recording_server
+from tests.lambdas.idp import captured_logs, recording_server
 from tests.lambdas.test_scope_adapter import AUTHORIZE, PUBLIC, Upstream, cognito_metadata, env, get, upstream_server
 
 JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store"}
@@ -33,13 +33,8 @@ def cognito() -> Iterator[Upstream]:
 @pytest.fixture
 def records() -> Iterator[io.StringIO]:
     """Where the adapter's Powertools Logger writes (one JSON object a line) during the test."""
-    buffer = io.StringIO()
-    handler = adapter.logger.registered_handler
-    previous = handler.setStream(buffer)
-    try:
+    with captured_logs(adapter.logger) as buffer:
         yield buffer
-    finally:
-        handler.setStream(previous)
 
 
 def read(buffer: io.StringIO) -> list[dict[str, Any]]:

@@ -57,3 +57,11 @@ def test_no_outputs_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     (tmp_path / "stacks").mkdir()
     assert main(["check", "--all", "--dir", str(tmp_path)]) == 2
     assert "no outputs files in" in capsys.readouterr().err
+
+
+def test_the_table_escapes_what_a_check_child_reported() -> None:
+    from readiness.fleet.check import StackCheck, to_text
+
+    text = to_text([StackCheck("cu1-dev", "error", error="boom \x1b]0;owned\x07 \u202e")])
+    assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+    assert "cu1-dev" in text and "boom" in text

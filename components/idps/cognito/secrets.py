@@ -101,14 +101,18 @@ class CognitoClientSecretProvider(ResourceProvider):
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         # Phase 2 may have retired it already (CognitoRetireSecrets runs before Pulumi's deletes), and AWS does
         # not document the error for an unknown secret id: look first.
-        if _id not in _secret_ids(props):
-            return
-        try:
-            _call(props["region"], "delete_user_pool_client_secret", UserPoolId=props["user_pool_id"],
-                  ClientId=props["client_id"], ClientSecretId=_id)
-        except CognitoSecretError as exc:
-            if not _is_not_found(exc):
-                raise
+        if _id in _secret_ids(props):
+            _delete_secret(props, _id)
+
+
+def _delete_secret(props: dict[str, Any], secret_id: str) -> None:
+    """Delete one of the app client's secrets; one already gone (a race with another delete) is not an error."""
+    try:
+        _call(props["region"], "delete_user_pool_client_secret", UserPoolId=props["user_pool_id"],
+              ClientId=props["client_id"], ClientSecretId=secret_id)
+    except CognitoSecretError as exc:
+        if not _is_not_found(exc):
+            raise
 
 
 class CognitoRetireSecretsProvider(ResourceProvider):
@@ -124,12 +128,7 @@ class CognitoRetireSecretsProvider(ResourceProvider):
                 "previous one is retired (clientSecret.rotation.phase add-next first)")
         retired = [i for i in ids if i != keep]
         for secret_id in retired:
-            try:
-                _call(props["region"], "delete_user_pool_client_secret", UserPoolId=props["user_pool_id"],
-                      ClientId=props["client_id"], ClientSecretId=secret_id)
-            except CognitoSecretError as exc:
-                if not _is_not_found(exc):
-                    raise
+            _delete_secret(props, secret_id)
         return {**_where(props), "keep_secret_id": keep, "retired": retired}
 
     def create(self, props: dict[str, Any]) -> CreateResult:
